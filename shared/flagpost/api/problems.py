@@ -1,0 +1,130 @@
+"""RFC 9457 problem details: the domain's exceptions and the one mapping from them to HTTP responses."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """The body of every error response."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ValidationIssue] | None = Field(default=None, description="present on validation errors")
+
+
+class ProblemError(Exception):
+    """A failure the client can act on. Subclasses fix the status; raise them from logic code."""
+
+    status: int = 400
+    title: str | None = None
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class BadRequestError(ProblemError):
+    status = 400
+
+
+class UnauthorizedError(ProblemError):
+    status = 401
+
+
+class ForbiddenError(ProblemError):
+    status = 403
+
+
+class NotFoundError(ProblemError):
+    status = 404
+
+
+class ConflictError(ProblemError):
+    status = 409
+
+
+class PayloadTooLargeError(ProblemError):
+    status = 413
+
+
+class TooManyRequestsError(ProblemError):
+    status = 429
+
+
+class ServiceUnavailableError(ProblemError):
+    """A dependency failed for the whole request; the client should retry after `Retry-After`."""
+
+    status = 503
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    body = Problem(
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        errors=[ValidationIssue(**e) for e in errors] if errors is not None else None,
+    )
+    return Response(
+        status_code=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=json.dumps(body.model_dump(exclude_none=True)),
+        headers=headers,
+    )
+
+
+def _issues(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {
+            "loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
+            "msg": str(err.get("msg") or err.get("type", "invalid")),
+            "type": str(err.get("type", "value_error")),
+        }
+        for err in exc.errors()
+    ]
+
+
+def register_problem_handlers(app: ApiGatewayResolver) -> None:
+    """Every error leaves the API as problem+json; status is chosen by exception type alone."""
+
+    @app.exception_handler(ProblemError)  # type: ignore[untyped-decorator]
+    def _domain(exc: ProblemError) -> Response[str]:
+        return problem_response(exc.status, exc.detail, title=exc.title, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+    def _validation(exc: RequestValidationError) -> Response[str]:
+        issues = _issues(exc)
+        if any(i["type"] == "json_invalid" for i in issues):
+            return problem_response(400, "The request body is not valid JSON.", errors=issues)
+        return problem_response(422, "The request does not match the schema.", errors=issues)
+
+    @app.not_found
+    def _not_found(exc: Exception) -> Response[str]:
+        del exc
+        return problem_response(404, "No such resource.")

@@ -1,0 +1,5 @@
+"""`python -m flagpost.cli` runs the console script."""
+
+from flagpost.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,61 @@
+"""`flagpost local`: run the whole stack on this machine until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "local",
+        help="run the whole stack on this machine (moto, HTTP API, event sources)",
+        description="Run Flagpost on an embedded AWS emulator, serving the HTTP API on 127.0.0.1.",
+    )
+    parser.add_argument("--port", type=int, default=8787, help="HTTP port on 127.0.0.1 (0 = any free port)")
+    parser.add_argument("--credentials-out", type=Path, help="write the demo principals' credentials here (JSON)")
+    parser.add_argument("--template", type=Path, help="the SAM template (default: ./template.yaml)")
+    parser.add_argument("--no-demo", action="store_true", help="create no demo principals")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from flagpost.local.stack import LocalStack, default_template_path
+
+    stack = LocalStack(
+        template_path=args.template or default_template_path(),
+        port=args.port,
+        demo=not args.no_demo,
+    )
+    stopping = threading.Event()
+
+    def _stop(signum: int, frame: object) -> None:
+        del signum, frame
+        stopping.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        stack.start()
+    except OSError as exc:
+        print(f"flagpost local: cannot start: {exc}", file=sys.stderr)
+        return 1
+    creds: dict[str, Any] = stack.credentials
+    if args.credentials_out:
+        args.credentials_out.parent.mkdir(parents=True, exist_ok=True)
+        # Demo credentials only, but still secrets: readable by this user alone.
+        fd = os.open(args.credentials_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(creds, out, indent=2)
+    print(json.dumps({"message": "flagpost local is up", "api": stack.url, "console": f"{stack.url}/console"}))
+    print(json.dumps(creds, indent=2), flush=True)
+    stopping.wait()
+    stack.stop()
+    print(json.dumps({"message": "flagpost local stopped"}), flush=True)
+    return 0

@@ -1,0 +1,40 @@
+"""Settings read from the environment template.yaml sets: validated once, on first use, never at import."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable about Flagpost. Each variable is FLAGPOST_<FIELD> in upper case."""
+
+    model_config = SettingsConfigDict(env_prefix="FLAGPOST_", frozen=True, extra="ignore")
+
+    stage: str = "dev"
+    principals_table: str = ""
+    idempotency_table: str = ""
+    kms_key_id: str = ""
+    # How long a verified API key is trusted from memory; revocation must bite within 5 s.
+    auth_cache_seconds: float = Field(default=4.0, ge=0, le=5)
+    # How long a rotated-out key or signing secret keeps working.
+    rotation_overlap_seconds: int = Field(default=24 * 3600, ge=0)
+    # Only `flagpost local` sets this: lets platforms register http://127.0.0.1 endpoints.
+    allow_loopback_endpoints: bool = False
+
+    def require(self, *names: str) -> None:
+        missing = [n for n in names if not getattr(self, n)]
+        if missing:
+            env = ", ".join(f"FLAGPOST_{n.upper()}" for n in missing)
+            raise RuntimeError(f"missing configuration: {env}")
+
+
+@cache
+def settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    settings.cache_clear()

@@ -1,0 +1,247 @@
+"""Event-source mappings for the local stack: SQS queues and DynamoDB streams polled as Lambda would.
+
+SQS: batches up to BatchSize (gathering several receives within the batching window), deletes what
+succeeded, and leaves failures to reappear after the visibility timeout; the queue's own redrive
+policy then moves a message to its DLQ after maxReceiveCount receives - moto implements that part.
+DynamoDB streams: records in shard order; a failed batch is retried from the first failed record
+(with ReportBatchItemFailures) or whole, which blocks the shard as on AWS, until MaximumRetryAttempts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from botocore.config import Config
+from flagpost.local.provision import Stack
+from flagpost.local.runtime import FunctionRuntime
+from flagpost.local.template import QueueSource, StreamSource, Template
+
+log = logging.getLogger(__name__)
+
+
+def _lambda_message_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    converted: dict[str, Any] = {}
+    for name, attr in attributes.items():
+        converted[name] = {
+            "stringValue": attr.get("StringValue"),
+            "binaryValue": attr.get("BinaryValue"),
+            "stringListValues": attr.get("StringListValues", []),
+            "binaryListValues": attr.get("BinaryListValues", []),
+            "dataType": attr["DataType"],
+        }
+    return converted
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": _lambda_message_attributes(m.get("MessageAttributes", {})),
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
+
+
+def failed_ids(result: Any, report_batch_item_failures: bool, all_ids: list[str]) -> set[str]:
+    """Which records the invocation failed, by the rules Lambda applies to the response."""
+    if not report_batch_item_failures:
+        return set()
+    if not isinstance(result, dict) or "batchItemFailures" not in result:
+        return set()
+    failures = result["batchItemFailures"] or []
+    ids: set[str] = set()
+    for failure in failures:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not identifier or identifier not in all_ids:
+            # Lambda treats a malformed or unknown identifier as a failure of the whole batch.
+            return set(all_ids)
+        ids.add(identifier)
+    return ids
+
+
+class _Poller(threading.Thread):
+    def __init__(self, name: str, stop: threading.Event) -> None:
+        super().__init__(name=name, daemon=True)
+        self._stop_event = stop
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                worked = self.poll_once()
+            except Exception:  # keep the mapping alive, as AWS's pollers do; the error is logged
+                log.exception("%s: poll failed", self.name)
+                worked = False
+            if not worked:
+                self._stop_event.wait(0.05)
+
+    def poll_once(self) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class QueuePoller(_Poller):
+    def __init__(
+        self,
+        runtime: FunctionRuntime,
+        function: str,
+        source: QueueSource,
+        queue_arn: str,
+        sqs: Any,
+        stop: threading.Event,
+        wait_time_s: int = 1,
+    ) -> None:
+        super().__init__(f"sqs:{function}.{source.name}", stop)
+        self.runtime, self.function, self.source, self.queue_arn, self.sqs = (
+            runtime,
+            function,
+            source,
+            queue_arn,
+            sqs,
+        )
+        self.queue_url: str = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+        self.wait_time_s = wait_time_s
+
+    def receive_batch(self) -> list[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self.source.max_batching_window_s
+        while len(batch) < self.source.batch_size:
+            got = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(10, self.source.batch_size - len(batch)),
+                WaitTimeSeconds=0 if batch else self.wait_time_s,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            batch.extend(got)
+            if not got and (not batch or time.monotonic() >= deadline):
+                break
+        return batch
+
+    def poll_once(self) -> bool:
+        batch = self.receive_batch()
+        if not batch:
+            return False
+        self.process(batch)
+        return True
+
+    def process(self, batch: list[dict[str, Any]]) -> None:
+        event = sqs_event(batch, self.queue_arn, self.runtime.region)
+        ids = [m["MessageId"] for m in batch]
+        try:
+            result = self.runtime.invoke(self.function, event, correlation_id=ids[0])
+        except Exception as exc:
+            # The whole batch failed: every message becomes visible again after the timeout.
+            self.runtime.log_exception(self.function, exc)
+            return
+        failed = failed_ids(result, self.source.report_batch_item_failures, ids)
+        done = [m for m in batch if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            chunk = done[start : start + 10]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+            )
+
+
+class StreamPoller(_Poller):
+    def __init__(
+        self,
+        runtime: FunctionRuntime,
+        function: str,
+        source: StreamSource,
+        stream_arn: str,
+        streams: Any,
+        stop: threading.Event,
+    ) -> None:
+        super().__init__(f"stream:{function}.{source.name}", stop)
+        self.runtime, self.function, self.source, self.stream_arn, self.streams = (
+            runtime,
+            function,
+            source,
+            stream_arn,
+            streams,
+        )
+        iterator_type = "TRIM_HORIZON" if source.starting_position == "TRIM_HORIZON" else "LATEST"
+        shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+        self.iterators: dict[str, str] = {
+            shard["ShardId"]: streams.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType=iterator_type
+            )["ShardIterator"]
+            for shard in shards
+        }
+        self.pending: dict[str, list[dict[str, Any]]] = {shard: [] for shard in self.iterators}
+        self.attempts: dict[str, int] = dict.fromkeys(self.iterators, 0)
+
+    def poll_once(self) -> bool:
+        worked = False
+        for shard, iterator in list(self.iterators.items()):
+            if not self.pending[shard]:
+                got = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+                self.iterators[shard] = got.get("NextShardIterator") or iterator
+                self.pending[shard] = [dict(r, eventSourceARN=self.stream_arn) for r in got.get("Records", [])]
+            if self.pending[shard]:
+                self._deliver(shard)
+                worked = True
+        return worked
+
+    def _deliver(self, shard: str) -> None:
+        batch = self.pending[shard][: self.source.batch_size]
+        ids = [r["dynamodb"]["SequenceNumber"] for r in batch]
+        try:
+            result = self.runtime.invoke(self.function, {"Records": batch}, correlation_id=ids[0])
+            failed = failed_ids(result, self.source.report_batch_item_failures, ids)
+        except Exception as exc:
+            self.runtime.log_exception(self.function, exc)
+            failed = set(ids)
+        if not failed:
+            self.pending[shard] = self.pending[shard][len(batch) :]
+            self.attempts[shard] = 0
+            return
+        # Checkpoint before the first failed record: everything after it is delivered again.
+        first = min(ids.index(i) for i in failed)
+        self.pending[shard] = self.pending[shard][first:]
+        self.attempts[shard] += 1
+        if 0 <= self.source.max_retry_attempts < self.attempts[shard]:
+            log.error("%s: dropping record %s after %d attempts", self.name, ids[first], self.attempts[shard])
+            self.pending[shard] = self.pending[shard][1:]
+            self.attempts[shard] = 0
+
+
+def start_event_sources(
+    template: Template,
+    stack: Stack,
+    runtime: FunctionRuntime,
+    session: Any,
+    stop: threading.Event,
+    pollers_per_queue: int = 2,
+    endpoint_url: str | None = None,
+) -> list[_Poller]:
+    """One poller thread per SQS source (several, like Lambda's scaling) and per stream source."""
+    pollers: list[_Poller] = []
+    for spec in template.functions:
+        for queue_source in spec.queues:
+            arn = stack.event_source_arns[(spec.logical_id, queue_source.name)]
+            for _ in range(pollers_per_queue):
+                sqs = session.client("sqs", endpoint_url=endpoint_url)
+                pollers.append(QueuePoller(runtime, spec.logical_id, queue_source, arn, sqs, stop))
+        for stream_source in spec.streams:
+            arn = stack.event_source_arns[(spec.logical_id, stream_source.name)]
+            # The emulator does not serve account-based stream endpoints (<account>.streams-ddb...).
+            streams = session.client(
+                "dynamodbstreams", endpoint_url=endpoint_url, config=Config(account_id_endpoint_mode="disabled")
+            )
+            pollers.append(StreamPoller(runtime, spec.logical_id, stream_source, arn, streams, stop))
+    for poller in pollers:
+        poller.start()
+    return pollers

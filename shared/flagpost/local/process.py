@@ -1,0 +1,75 @@
+"""Starts `flagpost local` as a child process on a free loopback port and waits until it serves."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+START_TIMEOUT_S = 60
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen[str]
+    api: str
+    credentials: dict[str, Any]
+    credentials_file: Path
+    started_in_s: float
+    output: list[str] = field(default_factory=list)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=30)
+
+
+def _pump(stream: IO[str], sink: queue.Queue[str], lines: list[str]) -> None:
+    for line in stream:
+        lines.append(line)
+        sink.put(line)
+
+
+def start_local(tmp: Path, *extra: str, cwd: Path | None = None) -> RunningStack:
+    """Run `flagpost local --port 0` writing credentials under `tmp`; return once it answers."""
+    creds = tmp / "credentials.json"
+    started = time.monotonic()
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
+        [sys.executable, "-m", "flagpost.cli", "local", "--port", "0", "--credentials-out", str(creds), *extra],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+    sink: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    threading.Thread(target=_pump, args=(process.stdout, sink, lines), daemon=True).start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        try:
+            line = sink.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            process.kill()
+            raise AssertionError("flagpost local did not start:\n" + "".join(lines)) from None
+        if line.startswith("{") and '"flagpost local is up"' in line:
+            api = json.loads(line)["api"]
+            break
+    return RunningStack(
+        process=process,
+        api=api,
+        credentials=json.loads(creds.read_text()),
+        credentials_file=creds,
+        started_in_s=time.monotonic() - started,
+        output=lines,
+    )

@@ -1,0 +1,163 @@
+"""The whole Flagpost stack on this machine: moto, the template's resources, the HTTP API and event sources."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+from flagpost import aws, config
+from flagpost.local.event_sources import start_event_sources
+from flagpost.local.gateway import Gateway, GatewayServer
+from flagpost.local.provision import Stack, provision
+from flagpost.local.runtime import FunctionRuntime, merged_environment
+from flagpost.local.template import Template
+from flagpost.principals.models import IssuedCredentials, Role
+from flagpost.principals.store import DynamoPrincipalStore
+
+DEFAULT_REGION = "eu-west-1"
+LOCAL_PARAMETERS = {"Stage": "local"}
+
+# The demo cast `flagpost local` creates: enough to walk through every role.
+DEMO_PRINCIPALS: list[dict[str, Any]] = [
+    {"role": Role.ADMIN, "name": "Local admin"},
+    {"role": Role.FLAGGER, "name": "Demo referral unit"},
+    {"role": Role.FLAGGER, "name": "Demo NGO"},
+    {"role": Role.REVIEWER, "name": "Reviewer A"},
+    {"role": Role.REVIEWER, "name": "Reviewer B"},
+    {
+        "role": Role.PLATFORM,
+        "name": "Demo Telegram",
+        "domains": ["t.me", "telegram.me", "telegram.dog", "telegram.org"],
+        "platform_ids": ["telegram"],
+    },
+    {
+        "role": Role.PLATFORM,
+        "name": "Demo YouTube",
+        "domains": ["youtube.com", "youtu.be", "youtube-nocookie.com"],
+        "platform_ids": ["youtube"],
+    },
+]
+
+
+def default_template_path() -> Path:
+    """./template.yaml when run from a checkout, else the one beside the installed package's source."""
+    here = Path.cwd() / "template.yaml"
+    if here.exists():
+        return here
+    return Path(__file__).resolve().parents[3] / "template.yaml"
+
+
+def local_aws_environment(region: str, endpoint_url: str | None = None) -> dict[str, str]:
+    """What every process needs to talk to the emulator instead of AWS; no real credential is ever used."""
+    endpoint = {"AWS_ENDPOINT_URL": endpoint_url} if endpoint_url else {}
+    return {
+        **endpoint,
+        "AWS_ACCESS_KEY_ID": "flagpost-local",
+        "AWS_SECRET_ACCESS_KEY": "flagpost-local",
+        "AWS_SESSION_TOKEN": "flagpost-local",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }
+
+
+@dataclass
+class LocalStack:
+    template_path: Path = field(default_factory=default_template_path)
+    host: str = "127.0.0.1"
+    port: int = 8787
+    region: str = DEFAULT_REGION
+    log_stream: TextIO | None = None
+    demo: bool = True
+
+    template: Template = field(init=False)
+    stack: Stack = field(init=False)
+    runtime: FunctionRuntime = field(init=False)
+    credentials: dict[str, Any] = field(init=False, default_factory=dict)
+    _moto: Any = field(init=False, default=None)
+    _server: GatewayServer | None = field(init=False, default=None)
+    _stop: threading.Event = field(init=False, default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(init=False, default_factory=list)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() first"
+        return self._server.url
+
+    def start(self) -> LocalStack:
+        from moto.server import ThreadedMotoServer
+
+        # The emulator's access log would bury the one line per invocation the runtime writes.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        os.environ.update(local_aws_environment(self.region, endpoint))
+
+        self.template = Template.load(self.template_path)
+        session = boto3.session.Session(region_name=self.region)
+        self.stack = provision(self.template, session, parameters=LOCAL_PARAMETERS)
+        os.environ.update(merged_environment(self.stack.function_env))
+        # Only the local stack may push to http://127.0.0.1 endpoints.
+        os.environ["FLAGPOST_ALLOW_LOOPBACK_ENDPOINTS"] = "true"
+        aws.reset_clients()
+        config.reset_settings()
+
+        self.runtime = FunctionRuntime(self.template, self.region, log_stream=self.log_stream)
+        self._server = GatewayServer(Gateway(self.template, self.runtime), self.host, self.port)
+        if self.demo:
+            self.credentials = self.create_demo_principals()
+        self.credentials["api"] = self.url
+        self._threads.extend(start_event_sources(self.template, self.stack, self.runtime, session, self._stop))
+        serve = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
+        serve.start()
+        self._threads.append(serve)
+        return self
+
+    def create_demo_principals(self) -> dict[str, Any]:
+        settings = config.settings()
+        store = DynamoPrincipalStore(settings.principals_table, settings.kms_key_id)
+        out: dict[str, Any] = {"admin": None, "flaggers": [], "reviewers": [], "platforms": []}
+        for demo in DEMO_PRINCIPALS:
+            issued = store.create(
+                demo["role"], demo["name"], domains=demo.get("domains"), platform_ids=demo.get("platform_ids")
+            )
+            entry = _credential_entry(issued)
+            if demo["role"] is Role.ADMIN:
+                out["admin"] = entry
+            else:
+                out[f"{demo['role'].value}s"].append(entry)
+        return out
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._moto is not None:
+            self._moto.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _credential_entry(issued: IssuedCredentials) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": issued.principal.id, "name": issued.principal.name, "api_key": issued.api_key}
+    if issued.secret:
+        entry["secret"] = issued.secret
+    if issued.principal.domains:
+        entry["domains"] = issued.principal.domains
+    return entry

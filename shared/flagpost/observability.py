@@ -1,0 +1,35 @@
+"""The one Logger, Tracer and Metrics of every function, and the decorator that wires them to a handler."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# Read-only routes emit no metric; an empty flush there is expected, not a mistake worth a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+
+# Service name, namespace and log level come from POWERTOOLS_* variables set in template.yaml.
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], Any]
+
+
+def http_handler(app: ApiGatewayResolver) -> LambdaHandler:
+    """The Lambda entry point for an HTTP API function: logs, traces and metrics around `app`."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    handler: LambdaHandler = lambda_handler
+    return handler

@@ -1,0 +1,1 @@
+"""Data access: small interfaces over DynamoDB, turning ClientError into domain exceptions."""

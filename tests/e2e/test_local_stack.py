@@ -1,0 +1,64 @@
+"""`flagpost local`: starts fast, serves the API on loopback, writes credentials, stops cleanly."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from flagpost.local.process import RunningStack, start_local
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_health_answers_on_loopback_within_30_seconds(local_stack: RunningStack) -> None:
+    assert urlsplit(local_stack.api).hostname == "127.0.0.1"
+    reply = requests.get(f"{local_stack.api}/v1/health", timeout=5)
+    assert reply.status_code == 200
+    assert reply.json() == {"status": "ok"}
+    assert local_stack.started_in_s < 30
+
+
+def test_credentials_file_has_the_contract_shape(local_stack: RunningStack) -> None:
+    creds = local_stack.credentials
+    assert creds["api"] == local_stack.api
+    assert set(creds) >= {"api", "admin", "flaggers", "reviewers", "platforms"}
+    assert len(creds["flaggers"]) == 2
+    assert len(creds["reviewers"]) == 2
+    assert len(creds["platforms"]) == 2
+    for principal in [creds["admin"], *creds["flaggers"], *creds["reviewers"], *creds["platforms"]]:
+        assert principal["id"]
+        assert principal["api_key"].startswith("fpk_")
+    for signer in creds["flaggers"] + creds["platforms"]:
+        assert signer["secret"].startswith("whsec_")
+    assert "secret" not in creds["admin"]
+    assert all("secret" not in r for r in creds["reviewers"])
+    mode = stat.S_IMODE(local_stack.credentials_file.stat().st_mode)
+    assert mode == 0o600, "credentials are readable by their owner only"
+
+
+def test_openapi_and_problem_json_over_http(local_stack: RunningStack) -> None:
+    document = requests.get(f"{local_stack.api}/v1/openapi.json", timeout=5).json()
+    assert document["openapi"].startswith("3.1")
+    missing = requests.post(f"{local_stack.api}/v1/nowhere", json={}, timeout=5)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["status"] == 404
+
+
+def test_invocations_are_logged_as_json_lines(local_stack: RunningStack) -> None:
+    requests.get(f"{local_stack.api}/v1/health", timeout=5)
+    assert any('"message": "invocation"' in line and '"MetaFunction"' in line for line in local_stack.output)
+
+
+def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+    stack = start_local(tmp_path, "--no-demo", cwd=REPO)
+    assert requests.get(f"{stack.api}/v1/health", timeout=5).status_code == 200
+    assert stack.stop() == 0
+    assert any("flagpost local stopped" in line for line in stack.output)
+    assert not any("Traceback" in line for line in stack.output)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{stack.api}/v1/health", timeout=2)

@@ -1,0 +1,93 @@
+"""Reading template.yaml: globals merge as SAM merges them; routes and event sources are found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flagpost.local.template import Template
+
+BODY = {
+    "Globals": {
+        "Function": {
+            "Timeout": 10,
+            "MemorySize": 512,
+            "Environment": {"Variables": {"A": "global", "B": {"Ref": "Stage"}}},
+        }
+    },
+    "Resources": {
+        "Fn": {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {
+                "CodeUri": "functions/fn/",
+                "Handler": "handler.lambda_handler",
+                "Timeout": 30,
+                "Environment": {"Variables": {"A": "mine", "C": "extra"}},
+                "Events": {
+                    "Get": {"Type": "HttpApi", "Properties": {"Method": "get", "Path": "/v1/x/{id}"}},
+                    "Q": {
+                        "Type": "SQS",
+                        "Properties": {
+                            "Queue": {"Fn::GetAtt": ["Q", "Arn"]},
+                            "BatchSize": 25,
+                            "MaximumBatchingWindowInSeconds": 2,
+                            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                        },
+                    },
+                    "S": {"Type": "DynamoDB", "Properties": {"Stream": "arn", "StartingPosition": "TRIM_HORIZON"}},
+                },
+            },
+        },
+        "T": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
+    },
+}
+
+
+def test_function_properties_override_globals_and_maps_merge() -> None:
+    spec = Template.from_dict(BODY, root=Path("/repo")).function("Fn")
+    assert spec.timeout_s == 30
+    assert spec.memory_mb == 512
+    assert spec.environment == {"A": "mine", "B": {"Ref": "Stage"}, "C": "extra"}
+    assert spec.handler_file == "functions/fn/handler.py"
+    assert spec.handler_function == "lambda_handler"
+
+
+def test_events_become_routes_queue_and_stream_sources() -> None:
+    spec = Template.from_dict(BODY, root=Path("/repo")).function("Fn")
+    assert [r.route_key for r in spec.routes] == ["GET /v1/x/{id}"]
+    (queue,) = spec.queues
+    assert (queue.batch_size, queue.max_batching_window_s, queue.report_batch_item_failures) == (25, 2, True)
+    (stream,) = spec.streams
+    assert (stream.batch_size, stream.starting_position, stream.report_batch_item_failures) == (
+        100,
+        "TRIM_HORIZON",
+        False,
+    )
+    assert stream.max_retry_attempts == -1
+
+
+def test_unsupported_event_types_are_refused_loudly() -> None:
+    body = {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {"CodeUri": "x", "Handler": "h.f", "Events": {"E": {"Type": "Schedule"}}},
+            }
+        }
+    }
+    with pytest.raises(ValueError, match="does not emulate Schedule"):
+        Template.from_dict(body, root=Path())
+
+
+def test_a_route_declared_twice_is_an_error() -> None:
+    route = {"Type": "HttpApi", "Properties": {"Method": "GET", "Path": "/a"}}
+    fn = {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "x", "Handler": "h.f", "Events": {"R": route}}}
+    template = Template.from_dict({"Resources": {"A": fn, "B": fn}}, root=Path())
+    with pytest.raises(ValueError, match="declared twice"):
+        _ = template.routes
+
+
+def test_the_product_template_parses_and_every_handler_file_exists(template: Template) -> None:
+    assert template.functions
+    for spec in template.functions:
+        assert (template.root / spec.handler_file).is_file(), spec.logical_id
