@@ -1,0 +1,35 @@
+"""Platform-aware target identity: every reported link or handle becomes one Target and one dedup key.
+
+Public API (ingest calls exactly this):
+
+- `normalize_url(raw) -> Target` for links as flaggers paste them: defanged (`hxxps://t[.]me/x`),
+  scheme-less, mobile, share, embed, mirror and deep-link (`tg://`) forms.
+- `normalize_target(platform, type, id) -> Target` for things without a link (Surespot, Wickr, PSN
+  and Kik accounts, Telegram @handles), giving the same key as the URL form of the same thing.
+- `NormalizeError(reason, message)`: the only exception either raises; `reason` is a short code.
+- `Target(platform, type, id, canonical_url, dedup_key, parent)` and `ParentRef(type, id, dedup_key)`.
+
+Nothing in this package ever makes a network request: short links stay `short_link` targets.
+
+dedup_key scheme (v1): `"v1:" + base32_lower(blake2b("{platform}|{type}|{id}", digest_size=15))`,
+27 characters. The version prefix names the rule set that produced `(platform, type, id)`; when a rule
+change would give an existing target another identity, the version is bumped and stored items are
+re-keyed by re-normalizing their canonical_url. See docs/normalization.md for every rule.
+"""
+
+from __future__ import annotations
+
+from flagpost.normalize.api import normalize_target, normalize_url
+from flagpost.normalize.errors import REASONS, NormalizeError
+from flagpost.normalize.target import KEY_VERSION, ParentRef, Target, dedup_key
+
+__all__ = [
+    "KEY_VERSION",
+    "REASONS",
+    "NormalizeError",
+    "ParentRef",
+    "Target",
+    "dedup_key",
+    "normalize_target",
+    "normalize_url",
+]
