@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from flagpost.local.harness import InProcessStack, in_process_stack
 from flagpost.local.template import Template
 

@@ -15,8 +15,9 @@ import time
 from typing import Any
 
 from botocore.config import Config
+
 from flagpost.local.provision import Stack
-from flagpost.local.runtime import FunctionRuntime
+from flagpost.local.runtime import BaseRuntime
 from flagpost.local.template import QueueSource, StreamSource, Template
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class _Poller(threading.Thread):
 class QueuePoller(_Poller):
     def __init__(
         self,
-        runtime: FunctionRuntime,
+        runtime: BaseRuntime,
         function: str,
         source: QueueSource,
         queue_arn: str,
@@ -157,7 +158,7 @@ class QueuePoller(_Poller):
 class StreamPoller(_Poller):
     def __init__(
         self,
-        runtime: FunctionRuntime,
+        runtime: BaseRuntime,
         function: str,
         source: StreamSource,
         stream_arn: str,
@@ -221,7 +222,7 @@ class StreamPoller(_Poller):
 def start_event_sources(
     template: Template,
     stack: Stack,
-    runtime: FunctionRuntime,
+    runtime: BaseRuntime,
     session: Any,
     stop: threading.Event,
     pollers_per_queue: int = 2,

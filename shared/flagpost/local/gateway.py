@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from flagpost.local.runtime import ACCOUNT_ID, FunctionRuntime
+from flagpost.local.runtime import ACCOUNT_ID, BaseRuntime
 from flagpost.local.template import HttpRoute, Template
 
 API_ID = "local"
@@ -171,7 +171,7 @@ def _aws_message(status: int, message: str) -> HttpResponse:
 class Gateway:
     """Dispatches one HTTP request to the function the template routes it to."""
 
-    def __init__(self, template: Template, runtime: FunctionRuntime) -> None:
+    def __init__(self, template: Template, runtime: BaseRuntime) -> None:
         self.routes = compile_routes(template)
         self.runtime = runtime
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from flagpost import aws, config
+
+from flagpost import config, lazy
+from flagpost.local import emulator
 from flagpost.local.gateway import Gateway, HttpResponse
 from flagpost.local.provision import Stack, provision
 from flagpost.local.runtime import FunctionRuntime, merged_environment
@@ -86,17 +88,17 @@ def in_process_stack(template: Template, region: str = DEFAULT_REGION) -> Iterat
     """Provision the template in `mock_aws` and route requests to its handlers; restores the environment."""
     from moto import mock_aws
 
+    emulator.install()
     with _environment(local_aws_environment(region), remove=("AWS_ENDPOINT_URL", "AWS_PROFILE")), mock_aws():
-        aws.reset_clients()
+        lazy.reset()
         session = boto3.session.Session(region_name=region)
         stack = provision(template, session, parameters=LOCAL_PARAMETERS)
         os.environ.update(merged_environment(stack.function_env))
         os.environ["FLAGPOST_ALLOW_LOOPBACK_ENDPOINTS"] = "true"
-        config.reset_settings()
+        lazy.reset()
         logs = io.StringIO()
         runtime = FunctionRuntime(template, region, log_stream=logs)
         try:
             yield InProcessStack(template, stack, session, runtime, Gateway(template, runtime), logs)
         finally:
-            aws.reset_clients()
-            config.reset_settings()
+            lazy.reset()

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
-from flagpost import aws, config
+
+from flagpost import config, lazy
+from flagpost.local import emulator
 from flagpost.local.event_sources import start_event_sources
 from flagpost.local.gateway import Gateway, GatewayServer
 from flagpost.local.provision import Stack, provision
-from flagpost.local.runtime import FunctionRuntime, merged_environment
+from flagpost.local.runtime import ProcessRuntime, merged_environment
 from flagpost.local.template import Template
 from flagpost.principals.models import IssuedCredentials, Role
 from flagpost.principals.store import DynamoPrincipalStore
@@ -79,7 +81,7 @@ class LocalStack:
 
     template: Template = field(init=False)
     stack: Stack = field(init=False)
-    runtime: FunctionRuntime = field(init=False)
+    runtime: ProcessRuntime = field(init=False)
     credentials: dict[str, Any] = field(init=False, default_factory=dict)
     _moto: Any = field(init=False, default=None)
     _server: GatewayServer | None = field(init=False, default=None)
@@ -94,6 +96,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         from moto.server import ThreadedMotoServer
 
+        emulator.install()
         # The emulator's access log would bury the one line per invocation the runtime writes.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -105,13 +108,18 @@ class LocalStack:
         self.template = Template.load(self.template_path)
         session = boto3.session.Session(region_name=self.region)
         self.stack = provision(self.template, session, parameters=LOCAL_PARAMETERS)
-        os.environ.update(merged_environment(self.stack.function_env))
         # Only the local stack may push to http://127.0.0.1 endpoints.
-        os.environ["FLAGPOST_ALLOW_LOOPBACK_ENDPOINTS"] = "true"
-        aws.reset_clients()
-        config.reset_settings()
+        local_only = {"FLAGPOST_ALLOW_LOOPBACK_ENDPOINTS": "true"}
+        function_env = {name: {**env, **local_only} for name, env in self.stack.function_env.items()}
+        # This process itself only needs the settings every function shares (to seed principals).
+        shared = merged_environment(
+            {n: {k: v for k, v in e.items() if k.startswith("FLAGPOST_")} for n, e in function_env.items()}
+        )
+        os.environ.update(shared)
+        lazy.reset()
 
-        self.runtime = FunctionRuntime(self.template, self.region, log_stream=self.log_stream)
+        self.runtime = ProcessRuntime(self.template, self.region, function_env, log_stream=self.log_stream)
+        self.runtime.warm()
         self._server = GatewayServer(Gateway(self.template, self.runtime), self.host, self.port)
         if self.demo:
             self.credentials = self.create_demo_principals()
@@ -144,6 +152,8 @@ class LocalStack:
             self._server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
+        if hasattr(self, "runtime"):
+            self.runtime.close()
         if self._moto is not None:
             self._moto.stop()
 
