@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flagpost.lazy import lazy
 
 
 class Settings(BaseSettings):
@@ -15,12 +15,21 @@ class Settings(BaseSettings):
 
     stage: str = "dev"
     principals_table: str = ""
+    items_table: str = ""
     idempotency_table: str = ""
     kms_key_id: str = ""
     # How long a verified API key is trusted from memory; revocation must bite within 5 s.
     auth_cache_seconds: float = Field(default=4.0, ge=0, le=5)
     # How long a rotated-out key or signing secret keeps working.
     rotation_overlap_seconds: int = Field(default=24 * 3600, ge=0)
+    # Review deadlines by priority (TCO Regulation: removal orders within one hour).
+    deadline_threat_to_life_s: int = Field(default=3600, gt=0)
+    deadline_crisis_s: int = Field(default=4 * 3600, gt=0)
+    deadline_standard_s: int = Field(default=24 * 3600, gt=0)
+    # Free text (report descriptions, notes) is deleted after this many days; items and decisions stay.
+    text_retention_days: int = Field(default=400, gt=0)
+    # Per-flagger limit on reports accepted per minute (0 = unlimited).
+    flagger_reports_per_minute: int = Field(default=6000, ge=0)
     # Only `flagpost local` sets this: lets platforms register http://127.0.0.1 endpoints.
     allow_loopback_endpoints: bool = False
 
@@ -31,10 +40,6 @@ class Settings(BaseSettings):
             raise RuntimeError(f"missing configuration: {env}")
 
 
-@cache
+@lazy
 def settings() -> Settings:
     return Settings()
-
-
-def reset_settings() -> None:
-    settings.cache_clear()

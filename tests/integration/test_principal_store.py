@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from flagpost.local.harness import InProcessStack
 from flagpost.principals.models import Role
 from flagpost.principals.store import DynamoPrincipalStore, InvalidApiKeyError

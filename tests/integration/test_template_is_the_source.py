@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from flagpost.api.app import openapi_json
 from flagpost.local.harness import InProcessStack
 from flagpost.local.runtime import merged_environment

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 
 from flagpost import __version__
 from flagpost.api.problems import register_problem_handlers
@@ -27,16 +30,57 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
 
 def all_routers() -> list[Router]:
     """Every router of the HTTP API, whichever function serves it."""
-    from flagpost.api import meta
+    from flagpost.api import ingest, meta
 
-    return [meta.router]
+    return [meta.router, ingest.router]
 
 
 @cache
 def openapi_json() -> str:
     """The OpenAPI 3.1 document of the whole HTTP API (committed as docs/openapi.json)."""
-    return build_resolver(*all_routers()).get_openapi_json_schema(
-        title=API_TITLE,
-        version=__version__,
-        description=API_DESCRIPTION,
+    document = json.loads(
+        build_resolver(*all_routers()).get_openapi_json_schema(
+            title=API_TITLE,
+            version=__version__,
+            description=API_DESCRIPTION,
+            security_schemes={
+                "bearerAuth": HTTPBearer(description="An API key: fpk_..."),
+                "standardWebhooks": APIKey(
+                    **{"in": APIKeyIn.header},
+                    name="webhook-signature",
+                    description="Standard Webhooks v1: webhook-id, webhook-timestamp and webhook-signature "
+                    "(HMAC-SHA256 with the flagger's whsec_ secret over id.timestamp.body).",
+                ),
+            },
+        )
     )
+    _document_signed_submission(document)
+    return json.dumps(document)
+
+
+def _document_signed_submission(document: dict[str, Any]) -> None:
+    """The submit route reads its raw body itself (to verify the signature first); describe it here."""
+    from flagpost.api.ingest import SUBMIT_PATH
+    from flagpost.models.report import SubmissionSchema
+
+    schema = SubmissionSchema.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    components.update(schema.pop("$defs", {}))
+    components["SubmissionSchema"] = schema
+    operation = document["paths"][SUBMIT_PATH]["post"]
+    operation["security"] = [{"standardWebhooks": []}]
+    operation["requestBody"] = {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubmissionSchema"}}},
+    }
+    operation["parameters"] = [
+        *operation.get("parameters", []),
+        *(
+            {"name": name, "in": "header", "required": True, "schema": {"type": "string"}, "description": text}
+            for name, text in (
+                ("webhook-id", "Unique per submission; a repeat with the same body returns the first answer"),
+                ("webhook-timestamp", "Unix seconds; at most 5 minutes from our clock"),
+                ("webhook-signature", "v1,<base64 HMAC-SHA256>; several space-separated allowed"),
+            )
+        ),
+    ]

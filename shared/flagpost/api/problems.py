@@ -37,10 +37,17 @@ class ProblemError(Exception):
     status: int = 400
     title: str | None = None
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}
+        self.errors = errors
 
 
 class BadRequestError(ProblemError):
@@ -63,6 +70,10 @@ class ConflictError(ProblemError):
     status = 409
 
 
+class UnprocessableError(ProblemError):
+    status = 422
+
+
 class PayloadTooLargeError(ProblemError):
     status = 413
 
@@ -75,6 +86,17 @@ class ServiceUnavailableError(ProblemError):
     """A dependency failed for the whole request; the client should retry after `Retry-After`."""
 
     status = 503
+
+
+def problem_responses(*statuses: int) -> dict[int, Any]:
+    """OpenAPI `responses` entries for the problems a route can answer with."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}},
+        }
+        for status in statuses
+    }
 
 
 def problem_response(
@@ -115,7 +137,7 @@ def register_problem_handlers(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(ProblemError)  # type: ignore[untyped-decorator]
     def _domain(exc: ProblemError) -> Response[str]:
-        return problem_response(exc.status, exc.detail, title=exc.title, headers=exc.headers)
+        return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _validation(exc: RequestValidationError) -> Response[str]:

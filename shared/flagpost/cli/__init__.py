@@ -13,6 +13,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, str] = {
     "local": "flagpost.cli.local_cmd",
     "normalize": "flagpost.cli.normalize_cmd",
+    "submit": "flagpost.cli.submit_cmd",
 }
 
 

@@ -221,6 +221,19 @@ class DynamoPrincipalStore(PrincipalStore):
             raise PrincipalNotFoundError(principal_id)
         return Principal.model_validate(from_item(got["Item"]))
 
+    def get_active(self, principal_id: str) -> Principal | None:
+        """The principal if it exists and is active; cached for at most cache_s (revocation bites < 5 s)."""
+
+        def load() -> Principal | None:
+            try:
+                principal = self.get(principal_id)
+            except PrincipalNotFoundError:
+                return None
+            return principal if principal.active else None
+
+        found: Principal | None = self._cached(f"principal:{principal_id}", load)
+        return found
+
     def all(self) -> list[Principal]:
         # The table holds a few hundred principals at most; admins list them rarely.
         principals: list[Principal] = []
@@ -355,4 +368,5 @@ class DynamoPrincipalStore(PrincipalStore):
     def _forget(self, principal_id: str) -> None:
         with self._cache_lock:
             self._cache.pop(f"secrets:{principal_id}", None)
+            self._cache.pop(f"principal:{principal_id}", None)
             # Cached API-key verdicts for this principal age out within cache_s (<= 5 s).

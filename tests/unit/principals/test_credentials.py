@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 
-from flagpost.principals import credentials
 from hypothesis import given
 from hypothesis import strategies as st
+
+from flagpost.principals import credentials
 
 
 def test_new_keys_parse_back_and_verify() -> None:

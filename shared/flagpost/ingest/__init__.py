@@ -1,0 +1,1 @@
+"""Ingest: signed submissions from trusted flaggers become reports on deduplicated items."""

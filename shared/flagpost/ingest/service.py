@@ -1,0 +1,202 @@
+"""The ingest use case: verify, deduplicate the delivery, validate each report, land the valid ones."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from pydantic import ValidationError
+
+from flagpost import aws, webhooks
+from flagpost.api.problems import (
+    BadRequestError,
+    ConflictError,
+    PayloadTooLargeError,
+    UnauthorizedError,
+    UnprocessableError,
+)
+from flagpost.config import settings
+from flagpost.ingest.models import ReportResult, SubmissionResult
+from flagpost.ingest.ratelimit import RateLimiter
+from flagpost.items.store import DynamoItemStore, IncomingReport
+from flagpost.lazy import lazy
+from flagpost.models.report import MAX_SUBMISSION_BYTES, ReportIn, SubmissionIn
+from flagpost.normalize import NormalizeError, normalize_target, normalize_url
+from flagpost.observability import logger, metrics
+from flagpost.principals.models import Role
+from flagpost.principals.store import DynamoPrincipalStore, PrincipalNotFoundError
+
+# A replayed webhook-id answers with the first response for this long.
+IDEMPOTENCY_TTL_S = 24 * 3600
+
+
+def issues(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, Any]]:
+    return [
+        {"loc": [*prefix, *err["loc"]], "msg": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+class IngestService:
+    def __init__(
+        self,
+        principals: DynamoPrincipalStore,
+        items: DynamoItemStore,
+        limiter: RateLimiter,
+        idempotency: PowertoolsIdempotency | None = None,
+    ) -> None:
+        self.principals = principals
+        self.items = items
+        self.limiter = limiter
+        self.idempotency = idempotency
+        self._run: Callable[..., dict[str, Any]] = idempotency(self._land) if idempotency else self._land_keyword
+
+    def _land_keyword(self, *, submission: dict[str, Any]) -> dict[str, Any]:
+        return self._land(submission)
+
+    def register_context(self, context: Any) -> None:
+        """Lets idempotency expire an in-progress record if this invocation times out."""
+        if self.idempotency is not None and context is not None:
+            self.idempotency.config.register_lambda_context(context)
+
+    def submit(self, flagger_id: str, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+        if len(body) > MAX_SUBMISSION_BYTES:
+            raise PayloadTooLargeError(f"A submission may be at most {MAX_SUBMISSION_BYTES} bytes.")
+        try:
+            principal = self.principals.get_active(flagger_id)
+        except PrincipalNotFoundError:
+            principal = None
+        if principal is None or principal.role is not Role.FLAGGER:
+            raise UnauthorizedError("Unknown flagger or bad signature.")
+        try:
+            webhook_id = webhooks.verify(body, headers, self.principals.signing_secrets(flagger_id))
+        except webhooks.SignatureError as exc:
+            logger.info("signature refused", extra={"flagger_id": flagger_id, "why": str(exc)})
+            raise UnauthorizedError("Unknown flagger or bad signature.") from None
+        logger.append_keys(correlation_id=webhook_id, flagger_id=flagger_id)
+        submission = {
+            "flagger_id": flagger_id,
+            "webhook_id": webhook_id,
+            "body_sha256": hashlib.sha256(body).hexdigest(),
+            "body": body.decode("utf-8"),
+        }
+        try:
+            return self._run(submission=submission)
+        except IdempotencyValidationError:
+            raise ConflictError("This webhook-id was already used with a different body.") from None
+        except IdempotencyAlreadyInProgressError:
+            raise ConflictError(
+                "A submission with this webhook-id is still being processed; retry shortly.",
+                headers={"Retry-After": "1"},
+            ) from None
+
+    def _land(self, submission: dict[str, Any]) -> dict[str, Any]:
+        flagger_id, webhook_id = submission["flagger_id"], submission["webhook_id"]
+        try:
+            document = json.loads(submission["body"])
+        except json.JSONDecodeError as exc:
+            raise BadRequestError(f"The body is not valid JSON: {exc.msg} at position {exc.pos}.") from None
+        try:
+            envelope = SubmissionIn.model_validate(document)
+        except ValidationError as exc:
+            raise UnprocessableError(
+                'The body must be {"reports": [...]} with 1 to 100 reports.', errors=issues(exc)
+            ) from None
+
+        results: dict[int, ReportResult] = {}
+        incoming: list[IncomingReport] = []
+        for index, raw in enumerate(envelope.reports):
+            try:
+                report = ReportIn.model_validate(raw)
+            except ValidationError as exc:
+                results[index] = ReportResult.model_validate(
+                    {"index": index, "status": "invalid", "errors": issues(exc)}
+                )
+                continue
+            try:
+                target = (
+                    normalize_url(report.url)
+                    if report.url is not None
+                    else normalize_target(report.target.platform, report.target.type, report.target.id)  # type: ignore[union-attr]
+                )
+            except NormalizeError as exc:
+                where = "url" if report.url is not None else "target"
+                error = {"loc": [where], "msg": str(exc), "type": f"target.{exc.reason}"}
+                results[index] = ReportResult.model_validate({"index": index, "status": "invalid", "errors": [error]})
+                continue
+            incoming.append(IncomingReport(index=index, report=report, target=target))
+
+        self.limiter.take(flagger_id, len(incoming))
+        landed = self.items.record_reports(flagger_id, webhook_id, incoming) if incoming else []
+        for entry, source in zip(landed, incoming, strict=True):
+            results[entry.index] = ReportResult(
+                index=entry.index,
+                status=entry.status,
+                report_id=entry.report_id,
+                item_id=entry.item_id,
+                item_status=entry.item_status,
+                target=source.target.as_dict(),
+            )
+        ordered = [results[i] for i in range(len(envelope.reports))]
+        _count(ordered)
+        return SubmissionResult(results=ordered).model_dump(mode="json", exclude_none=True)
+
+
+def _count(results: list[ReportResult]) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    tally = {"new": 0, "duplicate": 0, "invalid": 0}
+    for result in results:
+        tally[result.status] += 1
+    metrics.add_metric(name="ReportsReceived", unit=MetricUnit.Count, value=len(results))
+    metrics.add_metric(name="ReportsNewItem", unit=MetricUnit.Count, value=tally["new"])
+    metrics.add_metric(name="ReportsDuplicate", unit=MetricUnit.Count, value=tally["duplicate"])
+    metrics.add_metric(name="ReportsInvalid", unit=MetricUnit.Count, value=tally["invalid"])
+
+
+class PowertoolsIdempotency:
+    """Wraps a submission handler in powertools Idempotency keyed on (flagger, webhook-id)."""
+
+    def __init__(self, table: str) -> None:
+        self.persistence = DynamoDBPersistenceLayer(table_name=table, boto3_client=aws.client("dynamodb"))
+        self.config = IdempotencyConfig(
+            event_key_jmespath="[flagger_id, webhook_id]",
+            payload_validation_jmespath="body_sha256",
+            expires_after_seconds=IDEMPOTENCY_TTL_S,
+            raise_on_no_idempotency_key=True,
+            hash_function="sha256",
+        )
+
+    def __call__(self, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        def land_submission(submission: dict[str, Any]) -> dict[str, Any]:
+            return fn(submission)
+
+        decorated: Callable[..., dict[str, Any]] = idempotent_function(
+            data_keyword_argument="submission", persistence_store=self.persistence, config=self.config
+        )(land_submission)
+        return decorated
+
+
+@lazy
+def ingest_service() -> IngestService:
+    from flagpost.api.auth import principal_store
+
+    config = settings()
+    config.require("items_table", "idempotency_table", "principals_table")
+    return IngestService(
+        principals=principal_store(),
+        items=DynamoItemStore(config.items_table, config=config),
+        limiter=RateLimiter(config.principals_table, config.flagger_reports_per_minute),
+        idempotency=PowertoolsIdempotency(config.idempotency_table),
+    )

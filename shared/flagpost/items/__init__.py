@@ -1,0 +1,1 @@
+"""Items: the deduplicated unit of review, and how reports land on them."""
