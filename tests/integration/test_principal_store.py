@@ -7,6 +7,7 @@ import json
 import pytest
 
 from flagpost.local.harness import InProcessStack
+from flagpost.principals import credentials
 from flagpost.principals.models import Role
 from flagpost.principals.store import DynamoPrincipalStore, InvalidApiKeyError
 
@@ -44,7 +45,9 @@ def test_created_key_authenticates_and_neither_key_nor_secret_is_stored_in_clear
     assert store.authenticate(issued.api_key).id == issued.principal.id
     assert issued.principal.domains == ["t.me"]
     dump = table_dump(local_aws, store)
-    secret_part = issued.api_key.rsplit("_", 1)[-1]
+    parsed = credentials.parse_api_key(issued.api_key)
+    assert parsed is not None
+    secret_part = parsed.secret
     assert secret_part not in dump
     assert issued.secret not in dump
     assert issued.secret.removeprefix("whsec_") not in dump
@@ -61,7 +64,7 @@ def test_reviewers_and_admins_get_no_signing_secret(store: DynamoPrincipalStore)
     "mangle",
     [
         lambda k: k[:-1] + ("A" if k[-1] != "A" else "B"),  # wrong secret part
-        lambda k: "fpk_0000000000000000_" + k.rsplit("_", 1)[-1][-43:],  # unknown key id
+        lambda k: "fpk_0000000000000000_" + k[-43:],  # unknown key id, valid-looking secret
         lambda k: k.upper(),
         lambda k: "",
         lambda k: "Bearer " + k,
@@ -110,3 +113,14 @@ def test_listing_shows_profiles_only(store: DynamoPrincipalStore) -> None:
     listed = store.all()
     assert {p.id for p in listed} == {c.principal.id for c in created}
     assert all("api_key" not in p.model_dump() for p in listed)
+
+
+def test_a_fresh_look_at_secrets_is_rate_limited_to_once_a_second(store: DynamoPrincipalStore, clock: Clock) -> None:
+    issued = store.create(Role.FLAGGER, "F")
+    assert store.signing_secrets(issued.principal.id) == [issued.secret]
+    rotated = DynamoPrincipalStore(store.table, store.kms_key_id, clock=clock).rotate(issued.principal.id)
+    assert store.signing_secrets(issued.principal.id) == [issued.secret], "cached"
+    assert store.signing_secrets(issued.principal.id, fresh=True) == [rotated.secret, issued.secret]
+    assert store.signing_secrets(issued.principal.id, fresh=True) == [], "a second refresh within 1 s is refused"
+    clock.now += 1.0
+    assert store.signing_secrets(issued.principal.id, fresh=True) == [rotated.secret, issued.secret]

@@ -14,6 +14,7 @@ COMMANDS: dict[str, str] = {
     "local": "flagpost.cli.local_cmd",
     "normalize": "flagpost.cli.normalize_cmd",
     "submit": "flagpost.cli.submit_cmd",
+    "principals": "flagpost.cli.principals_cmd",
 }
 
 

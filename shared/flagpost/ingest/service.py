@@ -80,7 +80,7 @@ class IngestService:
         if principal is None or principal.role is not Role.FLAGGER:
             raise UnauthorizedError("Unknown flagger or bad signature.")
         try:
-            webhook_id = webhooks.verify(body, headers, self.principals.signing_secrets(flagger_id))
+            webhook_id = self._verify(flagger_id, headers, body)
         except webhooks.SignatureError as exc:
             logger.info("signature refused", extra={"flagger_id": flagger_id, "why": str(exc)})
             raise UnauthorizedError("Unknown flagger or bad signature.") from None
@@ -100,6 +100,16 @@ class IngestService:
                 "A submission with this webhook-id is still being processed; retry shortly.",
                 headers={"Retry-After": "1"},
             ) from None
+
+    def _verify(self, flagger_id: str, headers: Mapping[str, str], body: bytes) -> str:
+        try:
+            return webhooks.verify(body, headers, self.principals.signing_secrets(flagger_id))
+        except webhooks.SignatureError:
+            # Perhaps signed with a secret issued after we cached ours (a rotation): look once more.
+            fresh = self.principals.signing_secrets(flagger_id, fresh=True)
+            if not fresh:
+                raise
+            return webhooks.verify(body, headers, fresh)
 
     def _land(self, submission: dict[str, Any]) -> dict[str, Any]:
         flagger_id, webhook_id = submission["flagger_id"], submission["webhook_id"]

@@ -38,7 +38,7 @@ def _pump(stream: IO[str], sink: queue.Queue[str], lines: list[str]) -> None:
         sink.put(line)
 
 
-def start_local(tmp: Path, *extra: str, cwd: Path | None = None) -> RunningStack:
+def start_local(tmp: Path, *extra: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> RunningStack:
     """Run `flagpost local --port 0` writing credentials under `tmp`; return once it answers."""
     creds = tmp / "credentials.json"
     started = time.monotonic()
@@ -49,7 +49,7 @@ def start_local(tmp: Path, *extra: str, cwd: Path | None = None) -> RunningStack
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     lines: list[str] = []
     sink: queue.Queue[str] = queue.Queue()

@@ -68,7 +68,7 @@ class PrincipalStore(ABC):
     def authenticate(self, api_key: str) -> Principal: ...
 
     @abstractmethod
-    def signing_secrets(self, principal_id: str) -> list[str]: ...
+    def signing_secrets(self, principal_id: str, *, fresh: bool = False) -> list[str]: ...
 
     @abstractmethod
     def rotate(self, principal_id: str) -> IssuedCredentials: ...
@@ -101,6 +101,7 @@ class DynamoPrincipalStore(PrincipalStore):
         self._kms = kms
         self._clock = clock
         self._cache: dict[str, tuple[float, Any]] = {}
+        self._refreshed: dict[str, float] = {}
         self._cache_lock = threading.Lock()
 
     @property
@@ -273,9 +274,25 @@ class DynamoPrincipalStore(PrincipalStore):
             return None
         return principal if principal.active else None
 
-    def signing_secrets(self, principal_id: str) -> list[str]:
-        """The live secrets, newest first (two while a rotation overlaps)."""
-        secrets_: list[str] = self._cached(f"secrets:{principal_id}", lambda: self._load_secrets(principal_id))
+    def signing_secrets(self, principal_id: str, *, fresh: bool = False) -> list[str]:
+        """The live secrets, newest first (two while a rotation overlaps).
+
+        `fresh=True` (after a signature did not match the cached secrets) reloads them, at most once a
+        second per principal, so that a just-rotated secret works at once without letting forged
+        requests turn every call into a KMS decrypt.
+        """
+        key = f"secrets:{principal_id}"
+        if fresh:
+            now = self._clock()
+            with self._cache_lock:
+                last = self._refreshed.get(principal_id)
+                allowed = last is None or now - last >= 1.0
+                if allowed:
+                    self._refreshed[principal_id] = now
+                    self._cache.pop(key, None)
+            if not allowed:
+                return []
+        secrets_: list[str] = self._cached(key, lambda: self._load_secrets(principal_id))
         return secrets_
 
     def _load_secrets(self, principal_id: str) -> list[str]:

@@ -1,0 +1,150 @@
+"""Admin routes: principals (create, list, rotate, revoke); keys and secrets are shown once, at issue."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import BaseModel, Field, model_validator
+
+from flagpost.api.auth import BEARER_SECURITY, principal_store, require
+from flagpost.api.problems import NotFoundError, UnprocessableError, problem_responses
+from flagpost.config import settings
+from flagpost.delivery.ssrf import UnsafeEndpointError, validate_endpoint
+from flagpost.principals.models import IssuedCredentials, Principal, Role
+from flagpost.principals.store import PrincipalNotFoundError
+
+router = Router()  # type: ignore[no-untyped-call]
+
+_DOMAIN = r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
+
+class PrincipalIn(BaseModel):
+    role: Role
+    name: str = Field(min_length=1, max_length=200)
+    domains: list[str] = Field(default_factory=list, max_length=200)
+    platform_ids: list[str] = Field(default_factory=list, max_length=50)
+    endpoint: str | None = Field(default=None, max_length=2048)
+
+    @model_validator(mode="after")
+    def _platform_fields(self) -> PrincipalIn:
+        if self.role is not Role.PLATFORM and (self.domains or self.platform_ids or self.endpoint):
+            raise ValueError("domains, platform_ids and endpoint belong to platform principals only")
+        self.domains = [d.strip().lower().rstrip(".") for d in self.domains]
+        for domain in self.domains:
+            if not re.match(_DOMAIN, domain):
+                raise ValueError(f"not a domain name: {domain!r}")
+        self.platform_ids = [p.strip().lower() for p in self.platform_ids if p.strip()]
+        return self
+
+
+class IssuedOut(BaseModel):
+    id: str
+    role: Role
+    name: str
+    api_key: str = Field(description="shown once; only a salted hash is stored")
+    secret: str | None = Field(default=None, description="whsec_ signing secret, shown once; stored encrypted")
+    domains: list[str] = Field(default_factory=list)
+    platform_ids: list[str] = Field(default_factory=list)
+    endpoint: str | None = None
+
+    @classmethod
+    def of(cls, issued: IssuedCredentials) -> IssuedOut:
+        p = issued.principal
+        return cls(
+            id=p.id,
+            role=p.role,
+            name=p.name,
+            api_key=issued.api_key,
+            secret=issued.secret,
+            domains=p.domains,
+            platform_ids=p.platform_ids,
+            endpoint=p.endpoint,
+        )
+
+
+class PrincipalList(BaseModel):
+    principals: list[Principal]
+
+
+class Revoked(BaseModel):
+    id: str
+    status: Literal["revoked"]
+
+
+@router.post(
+    "/v1/admin/principals",
+    summary="Create a principal; its API key (and signing secret) are shown once",
+    tags=["admin"],
+    status_code=201,
+    security=BEARER_SECURITY,
+    responses=problem_responses(401, 403, 422),
+)
+def create_principal(principal: PrincipalIn) -> tuple[IssuedOut, int]:
+    require(router.current_event, Role.ADMIN)
+    endpoint = None
+    if principal.endpoint:
+        try:
+            endpoint = validate_endpoint(principal.endpoint, allow_loopback=settings().allow_loopback_endpoints)
+        except UnsafeEndpointError as exc:
+            raise UnprocessableError(
+                "The endpoint cannot receive pushes.",
+                errors=[{"loc": ["body", "endpoint"], "msg": str(exc), "type": "unsafe_endpoint"}],
+            ) from None
+    issued = principal_store().create(
+        principal.role,
+        principal.name,
+        domains=principal.domains,
+        platform_ids=principal.platform_ids,
+        endpoint=endpoint,
+    )
+    return IssuedOut.of(issued), 201
+
+
+@router.get(
+    "/v1/admin/principals",
+    summary="Every principal, never with keys or secrets",
+    tags=["admin"],
+    security=BEARER_SECURITY,
+    responses=problem_responses(401, 403),
+)
+def list_principals() -> PrincipalList:
+    require(router.current_event, Role.ADMIN)
+    return PrincipalList(principals=principal_store().all())
+
+
+@router.post(
+    "/v1/admin/principals/<principal_id>/rotate",
+    summary="Issue a new key (and secret); the old ones keep working for the rotation overlap",
+    tags=["admin"],
+    security=BEARER_SECURITY,
+    responses=problem_responses(401, 403, 404),
+)
+def rotate_principal(principal_id: str) -> IssuedOut:
+    require(router.current_event, Role.ADMIN)
+    try:
+        return IssuedOut.of(principal_store().rotate(principal_id))
+    except PrincipalNotFoundError:
+        raise NotFoundError("No such active principal.") from None
+
+
+@router.delete(
+    "/v1/admin/principals/<principal_id>",
+    summary="Revoke a principal: its keys and secrets stop working within 5 seconds",
+    tags=["admin"],
+    security=BEARER_SECURITY,
+    responses=problem_responses(401, 403, 404),
+)
+def revoke_principal(principal_id: str) -> Revoked:
+    admin = require(router.current_event, Role.ADMIN)
+    if admin.id == principal_id:
+        raise UnprocessableError(
+            "An admin cannot revoke itself; ask another admin.",
+            errors=[{"loc": ["path", "principal_id"], "msg": "is the caller", "type": "self_revocation"}],
+        )
+    try:
+        revoked = principal_store().revoke(principal_id)
+    except PrincipalNotFoundError:
+        raise NotFoundError("No such principal.") from None
+    return Revoked(id=revoked.id, status="revoked")

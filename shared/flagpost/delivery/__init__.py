@@ -1,0 +1,1 @@
+"""Delivery to platforms: routing, the pull feed, signed pushes, outcomes."""
