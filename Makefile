@@ -11,7 +11,7 @@ PYTEST_FLAGS ?= -q
 SAM_VENV ?= .venv-sam
 SAM_PYENV ?= 3.11.7:3.13.0
 
-.PHONY: help setup run test lint typecheck cfn-lint unit integration e2e bench openapi clean
+.PHONY: help setup browser run test lint typecheck cfn-lint unit integration e2e bench openapi clean
 
 help:
 	@echo "make run      - set up and start the whole stack on 127.0.0.1:$(PORT) (flagpost local)"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint     - ruff, mypy and cfn-lint"
 	@echo "make bench    - print the benchmark table (see docs/BENCHMARKS.md)"
 	@echo "make openapi  - regenerate docs/openapi.json from the resolvers"
+	@echo "make browser  - install Debian's chromium for the console's browser tests, if missing"
 
 setup: $(STAMP)
 
@@ -29,6 +30,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# The console's browser tests drive Debian's Chromium (never a downloaded one): install it if missing.
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 run: setup
 	$(BIN)/flagpost local --port $(PORT) --credentials-out $(CREDENTIALS)
@@ -52,10 +57,10 @@ unit: setup
 integration: setup
 	$(BIN)/pytest tests/integration $(PYTEST_FLAGS)
 
-e2e: setup
+e2e: setup browser
 	$(BIN)/pytest tests/e2e $(PYTEST_FLAGS)
 
-test: lint
+test: lint browser
 	$(BIN)/pytest tests/unit tests/integration tests/e2e $(PYTEST_FLAGS)
 
 bench: setup

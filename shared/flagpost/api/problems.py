@@ -11,6 +11,8 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
+from flagpost.store.dynamo import StoreUnavailableError
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
@@ -138,6 +140,11 @@ def register_problem_handlers(app: ApiGatewayResolver) -> None:
     @app.exception_handler(ProblemError)  # type: ignore[untyped-decorator]
     def _domain(exc: ProblemError) -> Response[str]:
         return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers)
+
+    @app.exception_handler(StoreUnavailableError)  # type: ignore[untyped-decorator]
+    def _unavailable(exc: StoreUnavailableError) -> Response[str]:
+        del exc  # DynamoDB's own message names tables and limits; the client only needs to retry
+        return problem_response(503, "Storage is busy; retry shortly.", headers={"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _validation(exc: RequestValidationError) -> Response[str]:

@@ -453,6 +453,15 @@ class DynamoItemStore:
             raise ItemNotFoundError(item_id)
         return item_from_record(from_item(got["Item"]))
 
+    def get_record(self, item_id: str) -> dict[str, Any]:
+        """The stored item as it is, with what the model leaves out (outcomes, lease, queue keys)."""
+        got = self.dynamodb.get_item(
+            TableName=self.table, Key=to_item({"pk": f"ITEM#{item_id}", "sk": "ITEM"}), ConsistentRead=True
+        )
+        if "Item" not in got:
+            raise ItemNotFoundError(item_id)
+        return from_item(got["Item"])
+
     def get_report(self, report_id: str) -> dict[str, Any]:
         got = self.dynamodb.get_item(
             TableName=self.table, Key=to_item({"pk": f"REPORT#{report_id}", "sk": "REPORT"}), ConsistentRead=True
@@ -462,19 +471,30 @@ class DynamoItemStore:
         return from_item(got["Item"])
 
 
-def item_from_record(record: dict[str, Any]) -> Item:
+def lease_active(record: dict[str, Any], now: datetime) -> bool:
+    """A lease holds until its expiry; an expired one is simply ignored (no clean-up job)."""
+    return str(record.get("lease_expires_at", "")) > iso(now)
+
+
+def item_from_record(record: dict[str, Any], now: datetime | None = None) -> Item:
+    """The stored status is where the item rests; `in_review` is derived from a live lease."""
+    now = now or datetime.now(UTC)
+    stored = ItemStatus(record["status"])
+    awaiting = stored.awaits_review
     return Item(
         item_id=record["item_id"],
         target=record["target"],
         category=Category(record["category"]),
         priority=Priority(record["priority"]),
-        status=ItemStatus(record["status"]),
+        status=ItemStatus.IN_REVIEW if awaiting and lease_active(record, now) else stored,
         report_count=int(record["report_count"]),
         flaggers=sorted(record.get("flaggers", [])),
         first_seen_at=record["first_seen_at"],
         last_seen_at=record["last_seen_at"],
         due_at=record["due_at"],
         decisions=record.get("decisions", []),
+        queue=record.get("queue"),
+        overdue=awaiting and str(record["due_at"]) < iso(now),
     )
 
 

@@ -6,10 +6,12 @@ check and its write, which real DynamoDB never allows. And `transact_write_items
 table once per action (a 100-action transaction on a 3,000-item table took 3 s here), which makes
 transactions unusable beyond a few hundred items.
 
-`install()` (idempotent, used by `flagpost local` and the test harness) changes exactly two things:
+`install()` (idempotent, used by `flagpost local` and the test harness) changes exactly three things:
 1. every DynamoDB backend operation runs under one lock, so each call is atomic and isolated;
 2. a transaction snapshots only the items it touches (and the stream position) instead of whole
-   tables, and restores them if it is cancelled.
+   tables, and restores them if it is cancelled;
+3. a Query reads only its partition from the start key on (`flagpost.local.emulator_index`), instead of
+   sorting the whole table, so that its cost follows DynamoDB's.
 moto's own logic (expression parsing, conditions, streams, GSIs) is used unchanged.
 """
 
@@ -20,6 +22,8 @@ import copy
 import functools
 import threading
 from typing import Any
+
+from flagpost.local import emulator_index
 
 _lock = threading.RLock()
 _state = {"installed": False}
@@ -128,6 +132,8 @@ def install() -> None:
         backend = models.DynamoDBBackend
         models.copy = _CopyWithoutTableBackups(Table)  # type: ignore[attr-defined,assignment]
         backend.transact_write_items = _transactional(backend.transact_write_items)  # type: ignore[method-assign]
+        # Sorted partitions first, so that their upkeep runs inside the lock taken below.
+        emulator_index.install()
         for name in _SERIALISED:
             if hasattr(backend, name):
                 setattr(backend, name, _serialised(getattr(backend, name)))

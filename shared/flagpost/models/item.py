@@ -46,3 +46,7 @@ class Item(BaseModel):
     last_seen_at: datetime
     due_at: datetime
     decisions: list[Decision] = Field(default_factory=list)
+    queue: Literal["default", "escalated"] | None = Field(
+        default=None, description="the review queue the item waits in; absent once decided"
+    )
+    overdue: bool = Field(default=False, description="awaiting review past its due_at")

@@ -1,0 +1,1 @@
+"""Review: the queue, leases, decisions and history reviewers work with."""
