@@ -18,6 +18,18 @@ class Settings(BaseSettings):
     items_table: str = ""
     idempotency_table: str = ""
     kms_key_id: str = ""
+    feed_table: str = ""
+    stats_table: str = ""
+    forward_queue_url: str = ""
+    forward_dlq_url: str = ""
+    # Push delivery: attempts before an entry is marked failed and parked in the DLQ (the queue's
+    # maxReceiveCount in template.yaml must match), the age limit, and HTTP timeouts.
+    forward_max_attempts: int = Field(default=30, ge=1, le=100)
+    forward_max_age_seconds: int = Field(default=24 * 3600, gt=0)
+    forward_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    forward_backoff_max_seconds: int = Field(default=900, ge=1, le=43200)
+    push_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    push_read_timeout_seconds: float = Field(default=10.0, gt=0)
     # How long a verified API key is trusted from memory; revocation must bite within 5 s.
     auth_cache_seconds: float = Field(default=4.0, ge=0, le=5)
     # How long a rotated-out key or signing secret keeps working.
@@ -28,6 +40,8 @@ class Settings(BaseSettings):
     deadline_standard_s: int = Field(default=24 * 3600, gt=0)
     # Free text (report descriptions, notes) is deleted after this many days; items and decisions stay.
     text_retention_days: int = Field(default=400, gt=0)
+    # A reviewer's exclusive hold on a claimed item; renewing grants this much again from now.
+    lease_seconds: int = Field(default=600, ge=1, le=3600)
     # Per-flagger limit on reports accepted per minute (0 = unlimited).
     flagger_reports_per_minute: int = Field(default=6000, ge=0)
     # Only `flagpost local` sets this: lets platforms register http://127.0.0.1 endpoints.

@@ -17,7 +17,8 @@ warnings.filterwarnings("ignore", message="No application metrics to publish", c
 # Service name, namespace and log level come from POWERTOOLS_* variables set in template.yaml.
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics()
+# An explicit namespace: EMF needs one even if this module is imported before the environment is set.
+metrics = Metrics(namespace="Flagpost")
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], Any]
 

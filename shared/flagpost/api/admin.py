@@ -14,6 +14,8 @@ from flagpost.config import settings
 from flagpost.delivery.ssrf import UnsafeEndpointError, validate_endpoint
 from flagpost.principals.models import IssuedCredentials, Principal, Role
 from flagpost.principals.store import PrincipalNotFoundError
+from flagpost.stats.report import Stats
+from flagpost.stats.services import current_stats
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -148,3 +150,15 @@ def revoke_principal(principal_id: str) -> Revoked:
     except PrincipalNotFoundError:
         raise NotFoundError("No such principal.") from None
     return Revoked(id=revoked.id, status="revoked")
+
+
+@router.get(
+    "/v1/stats",
+    summary="Transparency figures: counts, flagger precision, time to decision and outcome, removal rate",
+    tags=["admin"],
+    security=BEARER_SECURITY,
+    responses=problem_responses(401, 403),
+)
+def get_stats() -> Stats:
+    require(router.current_event, Role.ADMIN)
+    return current_stats()

@@ -30,9 +30,9 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
 
 def all_routers() -> list[Router]:
     """Every router of the HTTP API, whichever function serves it."""
-    from flagpost.api import ingest, meta
+    from flagpost.api import admin, console, feed, ingest, meta, review
 
-    return [meta.router, ingest.router]
+    return [meta.router, ingest.router, admin.router, feed.router, review.router, console.router]
 
 
 @cache

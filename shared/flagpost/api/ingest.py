@@ -61,6 +61,11 @@ def get_report(report_id: str) -> ReportView:
         item = items.get_item(record["report_item"])
     except (ReportNotFoundError, ItemNotFoundError):
         raise NotFoundError("No such report among yours.") from None
+    # What platforms did, by platform: no reviewer identities or notes leave to flaggers.
+    outcomes = [
+        {k: o[k] for k in ("platform_id", "outcome", "acted_at") if k in o}
+        for o in items.get_record(item.item_id).get("outcomes", [])
+    ]
     decision = item.decisions[-1].model_dump(mode="json", exclude={"reviewer_id", "note"}) if item.decisions else None
     return ReportView(
         report_id=record["report_id"],
@@ -70,5 +75,5 @@ def get_report(report_id: str) -> ReportView:
         received_at=record["received_at"],
         external_id=record.get("external_id"),
         decision=decision,
-        outcomes=record.get("outcomes") or [],
+        outcomes=outcomes,
     )

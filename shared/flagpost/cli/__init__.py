@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "normalize": "flagpost.cli.normalize_cmd",
     "submit": "flagpost.cli.submit_cmd",
     "principals": "flagpost.cli.principals_cmd",
+    "stats": "flagpost.cli.stats_cmd",
 }
 
 

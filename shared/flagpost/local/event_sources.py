@@ -219,6 +219,34 @@ class StreamPoller(_Poller):
             self.attempts[shard] = 0
 
 
+def build_pollers(
+    template: Template,
+    stack: Stack,
+    runtime: BaseRuntime,
+    session: Any,
+    stop: threading.Event,
+    pollers_per_queue: int = 2,
+    endpoint_url: str | None = None,
+    wait_time_s: int = 1,
+) -> list[_Poller]:
+    """One poller per SQS source (several, like Lambda's scaling) and one per stream source."""
+    pollers: list[_Poller] = []
+    for spec in template.functions:
+        for queue_source in spec.queues:
+            arn = stack.event_source_arns[(spec.logical_id, queue_source.name)]
+            for _ in range(pollers_per_queue):
+                sqs = session.client("sqs", endpoint_url=endpoint_url)
+                pollers.append(QueuePoller(runtime, spec.logical_id, queue_source, arn, sqs, stop, wait_time_s))
+        for stream_source in spec.streams:
+            arn = stack.event_source_arns[(spec.logical_id, stream_source.name)]
+            # The emulator does not serve account-based stream endpoints (<account>.streams-ddb...).
+            streams = session.client(
+                "dynamodbstreams", endpoint_url=endpoint_url, config=Config(account_id_endpoint_mode="disabled")
+            )
+            pollers.append(StreamPoller(runtime, spec.logical_id, stream_source, arn, streams, stop))
+    return pollers
+
+
 def start_event_sources(
     template: Template,
     stack: Stack,
@@ -228,21 +256,8 @@ def start_event_sources(
     pollers_per_queue: int = 2,
     endpoint_url: str | None = None,
 ) -> list[_Poller]:
-    """One poller thread per SQS source (several, like Lambda's scaling) and per stream source."""
-    pollers: list[_Poller] = []
-    for spec in template.functions:
-        for queue_source in spec.queues:
-            arn = stack.event_source_arns[(spec.logical_id, queue_source.name)]
-            for _ in range(pollers_per_queue):
-                sqs = session.client("sqs", endpoint_url=endpoint_url)
-                pollers.append(QueuePoller(runtime, spec.logical_id, queue_source, arn, sqs, stop))
-        for stream_source in spec.streams:
-            arn = stack.event_source_arns[(spec.logical_id, stream_source.name)]
-            # The emulator does not serve account-based stream endpoints (<account>.streams-ddb...).
-            streams = session.client(
-                "dynamodbstreams", endpoint_url=endpoint_url, config=Config(account_id_endpoint_mode="disabled")
-            )
-            pollers.append(StreamPoller(runtime, spec.logical_id, stream_source, arn, streams, stop))
+    """Build the pollers and run each in its own thread until `stop` is set."""
+    pollers = build_pollers(template, stack, runtime, session, stop, pollers_per_queue, endpoint_url)
     for poller in pollers:
         poller.start()
     return pollers

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from typing import Any
 import boto3
 
 from flagpost import config, lazy
-from flagpost.local import emulator
+from flagpost.local import emulator, event_sources
 from flagpost.local.gateway import Gateway, HttpResponse
 from flagpost.local.provision import Stack, provision
 from flagpost.local.runtime import FunctionRuntime, merged_environment
@@ -46,6 +47,7 @@ class InProcessStack:
     runtime: FunctionRuntime
     gateway: Gateway
     logs: io.StringIO = field(default_factory=io.StringIO)
+    _pollers: list[Any] | None = None
 
     def http(
         self,
@@ -61,6 +63,30 @@ class InProcessStack:
             body = json.dumps(json_body).encode()
             hdrs.setdefault("content-type", "application/json")
         return Reply.of(self.gateway.handle(method, path, list(hdrs.items()), body or b"", "127.0.0.1"))
+
+    def pump(self, rounds: int = 50) -> int:
+        """Run the template's event sources (SQS, streams) synchronously until they are idle.
+
+        The same pollers `flagpost local` runs in threads, driven step by step so that tests are
+        deterministic. Returns how many batches were delivered.
+        """
+        if self._pollers is None:
+            self._pollers = event_sources.build_pollers(
+                self.template,
+                self.stack,
+                self.runtime,
+                self.session,
+                threading.Event(),
+                pollers_per_queue=1,
+                wait_time_s=0,
+            )
+        delivered = 0
+        for _ in range(rounds):
+            worked = [poller.poll_once() for poller in self._pollers]
+            delivered += sum(worked)
+            if not any(worked):
+                break
+        return delivered
 
     def client(self, service: str) -> Any:
         return self.session.client(service)  # type: ignore[call-overload]

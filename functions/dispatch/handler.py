@@ -1,0 +1,27 @@
+"""Lambda: the items table's stream -> feed entries and push jobs, and the statistics counters."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from flagpost.delivery.services import dispatcher
+from flagpost.observability import logger, metrics, tracer
+from flagpost.stats.services import stats_store
+from flagpost.stats.stream import record_change
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    dispatcher().handle(record.raw_event)
+    record_change(stats_store(), record.raw_event)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

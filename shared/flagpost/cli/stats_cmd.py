@@ -1,0 +1,71 @@
+"""`flagpost stats`: the transparency figures from GET /v1/stats, as tables (or JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import requests
+
+from flagpost.cli.api_client import ApiClient, ApiError, fail, table
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("stats", help="transparency figures (FLAGPOST_API, FLAGPOST_KEY = an admin key)")
+    parser.add_argument("--json", action="store_true", help="print the JSON answer")
+    parser.set_defaults(func=run)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value / 3600:.1f} h" if value >= 3600 else f"{value / 60:.1f} min" if value >= 60 else f"{value:.0f} s"
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        stats = ApiClient().call("GET", "/v1/stats")
+    except (ApiError, requests.RequestException) as exc:
+        return fail(exc)
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return 0
+    print(
+        f"items {stats['items']}   reports {stats['reports']}   overdue {stats['overdue']}   "
+        f"failed deliveries {stats['deliveries_failed']}"
+    )
+    for name in ("by_status", "by_category", "by_priority"):
+        rows = [{"value": k, "items": v} for k, v in sorted(stats[name].items())]
+        print(f"\n{name.replace('_', ' ')}\n" + table(rows, ["value", "items"]))
+    decision, outcome = stats["time_to_decision"], stats["time_to_outcome"]
+    print(
+        "\ntimes\n"
+        + table(
+            [
+                {
+                    "from": "first report",
+                    "to": "decision",
+                    "count": decision["count"],
+                    "median": _seconds(decision["median_s"]),
+                    "p90": _seconds(decision["p90_s"]),
+                },
+                {
+                    "from": "confirmation",
+                    "to": "platform outcome",
+                    "count": outcome["count"],
+                    "median": _seconds(outcome["median_s"]),
+                    "p90": _seconds(outcome["p90_s"]),
+                },
+            ],
+            ["from", "to", "count", "median", "p90"],
+        )
+    )
+    flaggers = [{"flagger": k, **v} for k, v in stats["flaggers"].items()]
+    print("\nflaggers\n" + table(flaggers, ["flagger", "reports", "decided", "confirmed", "precision"]))
+    platforms = [{"platform": k, **v} for k, v in stats["platforms"].items()]
+    print(
+        "\nplatforms\n"
+        + table(platforms, ["platform", "items", "outcomes", "removed", "removal_rate", "deliveries_failed"])
+    )
+    return 0

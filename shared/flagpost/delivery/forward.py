@@ -1,0 +1,179 @@
+"""Pushes feed entries to platform endpoints: signed, bounded in time, retried with backoff via SQS.
+
+One SQS message per (platform, seq). Outcomes of one attempt:
+- 2xx: delivered.
+- 4xx other than 408/429, a redirect, or an endpoint the SSRF guard refuses: permanent. The entry is
+  marked failed and the message is parked in the DLQ at once (an alarm watches the DLQ).
+- 408, 429, 5xx, timeouts, connection errors: retryable. The message's visibility is set to an
+  exponential backoff with jitter (or the endpoint's Retry-After) and the record is reported as a
+  batch item failure, so SQS hands it back then. The last allowed attempt, or an entry older than
+  the age limit, marks the entry failed and parks it in the DLQ.
+The `webhook-id` is the entry's, so every retry of one entry carries the same id.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from flagpost import aws, webhooks
+from flagpost.config import Settings
+from flagpost.delivery.feed import FeedEntry, FeedStore
+from flagpost.delivery.ssrf import UnsafeEndpointError, guarded_session, validate_endpoint
+from flagpost.observability import logger, metrics
+from flagpost.principals.store import DynamoPrincipalStore, PrincipalNotFoundError
+
+MAX_VISIBILITY_S = 12 * 3600
+
+
+class RetryLaterError(Exception):
+    """The push may succeed later; the message comes back after `delay_s`."""
+
+    def __init__(self, reason: str, delay_s: int) -> None:
+        super().__init__(reason)
+        self.delay_s = delay_s
+
+
+@dataclass(frozen=True)
+class Job:
+    platform_id: str
+    seq: int
+    receipt_handle: str
+    receive_count: int
+    sent_at_s: float
+
+
+def backoff_s(attempt: int, base: float, cap: int = MAX_VISIBILITY_S, retry_after: str | None = None) -> int:
+    """Full-jitter exponential backoff, or the endpoint's Retry-After (seconds) when it sent one."""
+    if retry_after and retry_after.strip().isdigit():
+        return min(MAX_VISIBILITY_S, max(1, int(retry_after.strip())))
+    ceiling = min(cap, MAX_VISIBILITY_S, base * 2 ** max(0, attempt - 1))
+    return max(1, int(random.uniform(ceiling / 2, ceiling)))  # noqa: S311 - jitter, not security
+
+
+class Forwarder:
+    def __init__(
+        self,
+        feed: FeedStore,
+        principals: DynamoPrincipalStore,
+        config: Settings,
+        *,
+        sqs: Any = None,
+        session: requests.Session | None = None,
+        on_failed: Callable[[str], None] | None = None,
+    ) -> None:
+        self.feed = feed
+        self.principals = principals
+        self.config = config
+        self._sqs = sqs
+        self.session = session or guarded_session(allow_loopback=config.allow_loopback_endpoints)
+        self.on_failed = on_failed
+
+    @property
+    def sqs(self) -> Any:
+        return self._sqs or aws.client("sqs")
+
+    def deliver(self, job: Job) -> str:
+        """Push one entry. Returns the settled state; raises RetryLaterError for SQS to retry."""
+        entry = self.feed.entry(job.platform_id, job.seq)
+        if entry is None or entry.delivery in ("delivered", "failed"):
+            return entry.delivery if entry else "missing"  # a redelivered message for a settled entry
+        logger.append_keys(correlation_id=entry.webhook_id(), item_id=entry.item.get("item_id"))
+        attempt = job.receive_count
+        too_old = time.time() - job.sent_at_s > self.config.forward_max_age_seconds
+        last_attempt = attempt >= self.config.forward_max_attempts or too_old
+        try:
+            platform = self.principals.get(job.platform_id)
+            if not platform.active or not platform.endpoint:
+                raise UnsafeEndpointError("the platform was revoked or has no endpoint any more")
+            validate_endpoint(platform.endpoint, allow_loopback=self.config.allow_loopback_endpoints, resolve=False)
+            secrets = self.principals.signing_secrets(job.platform_id)
+            if not secrets:
+                raise UnsafeEndpointError("the platform has no live signing secret")
+            status, latency_ms, retry_after = self._post(platform.endpoint, entry, secrets[0])
+        except (UnsafeEndpointError, PrincipalNotFoundError) as exc:
+            return self._settle(entry, attempt, {"error": str(exc)}, "failed", park=job)
+        except requests.RequestException as exc:
+            failure: dict[str, Any] = {"error": type(exc).__name__}
+            if last_attempt:
+                return self._settle(entry, attempt, failure, "failed", park=job)
+            self.feed.record_attempt(entry, attempt, failure, None)
+            raise RetryLaterError(type(exc).__name__, self._backoff(attempt)) from None
+
+        result: dict[str, Any] = {"status": status, "latency_ms": latency_ms}
+        if 200 <= status < 300:
+            metrics.add_metric(name="DeliveriesOk", unit="Count", value=1)
+            self.feed.record_attempt(entry, attempt, result, "delivered")
+            return "delivered"
+        if status in (408, 429) or status >= 500:
+            if last_attempt:
+                return self._settle(entry, attempt, result, "failed", park=job)
+            self.feed.record_attempt(entry, attempt, result, None)
+            raise RetryLaterError(f"HTTP {status}", self._backoff(attempt, retry_after))
+        return self._settle(entry, attempt, result, "failed", park=job)  # 3xx (not followed) and other 4xx
+
+    def _backoff(self, attempt: int, retry_after: str | None = None) -> int:
+        config = self.config
+        return backoff_s(attempt, config.forward_backoff_base_seconds, config.forward_backoff_max_seconds, retry_after)
+
+    def _post(self, endpoint: str, entry: FeedEntry, secret: str) -> tuple[int, float, str | None]:
+        body = json.dumps(entry.public(), separators=(",", ":")).encode()
+        headers = {"content-type": "application/json", **webhooks.sign(body, secret, entry.webhook_id())}
+        started = time.perf_counter()
+        reply = self.session.post(
+            endpoint,
+            data=body,
+            headers=headers,
+            timeout=(self.config.push_connect_timeout_seconds, self.config.push_read_timeout_seconds),
+            allow_redirects=False,
+        )
+        latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        return reply.status_code, latency_ms, reply.headers.get("retry-after")
+
+    def _settle(self, entry: FeedEntry, attempt: int, result: dict[str, Any], state: str, park: Job) -> str:
+        self.feed.record_attempt(entry, attempt, result, state)
+        metrics.add_metric(name="DeliveriesFailed", unit="Count", value=1)
+        if self.on_failed is not None:
+            self.on_failed(entry.platform_id)
+        logger.warning("delivery failed", extra={"platform_id": entry.platform_id, "seq": entry.seq, **result})
+        if self.config.forward_dlq_url:
+            # Parked for an operator: the DLQ alarm fires, and a redrive retries it after a fix.
+            self.sqs.send_message(
+                QueueUrl=self.config.forward_dlq_url,
+                MessageBody=json.dumps({"platform_id": entry.platform_id, "seq": entry.seq}),
+            )
+        return state
+
+    def postpone(self, receipt_handle: str, delay_s: int) -> None:
+        self.sqs.change_message_visibility(
+            QueueUrl=self.config.forward_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay_s
+        )
+
+
+def job_from_sqs(record: Any) -> Job:
+    """A push job from a powertools SQSRecord."""
+    body = json.loads(record.body)
+    attributes = record.attributes
+    return Job(
+        platform_id=str(body["platform_id"]),
+        seq=int(body["seq"]),
+        receipt_handle=record.receipt_handle,
+        receive_count=int(attributes.approximate_receive_count or 1),
+        sent_at_s=int(attributes.sent_timestamp or time.time() * 1000) / 1000,
+    )
+
+
+def handle_record(forwarder: Forwarder, record: Any) -> str:
+    """Deliver one SQS record; a retryable failure postpones the message and fails the record."""
+    job = job_from_sqs(record)
+    try:
+        return forwarder.deliver(job)
+    except RetryLaterError as exc:
+        forwarder.postpone(job.receipt_handle, exc.delay_s)
+        raise

@@ -1,0 +1,1 @@
+"""Transparency statistics kept as counters, updated as events happen, never by scanning items."""

@@ -1,0 +1,88 @@
+"""From one change of the items table to the counter increments it implies (pure, no I/O).
+
+Durations go into base-2 histograms of seconds (bucket b holds [2^b, 2^(b+1)) seconds), from which
+medians and p90s are read to within a factor of two, at a constant cost whatever the volume.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+DECIDED = ("confirmed", "rejected")
+MAX_BUCKET = 30
+
+
+def bucket(seconds: float) -> int:
+    return 0 if seconds < 1 else min(MAX_BUCKET, int(math.log2(seconds)))
+
+
+def _seconds_between(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    try:
+        return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+    except ValueError:
+        return None
+
+
+def _last_decision_at(image: dict[str, Any], kind: str) -> str | None:
+    times = [str(d.get("at")) for d in image.get("decisions") or [] if d.get("decision") == kind and d.get("at")]
+    return times[-1] if times else None
+
+
+def deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Counter[str]:
+    """Counter increments for one stream record's old and new images."""
+    out: Counter[str] = Counter()
+    kind = (new or old or {}).get("sk")
+    if kind == "REPORT" and new is not None and old is None:
+        out["reports"] += 1
+        out[f"flagger_reports#{new.get('flagger_id')}"] += 1
+        return out
+    if kind != "ITEM" or new is None:
+        return out
+    if old is None:
+        out["items"] += 1
+        out[f"status#{new['status']}"] += 1
+        out[f"category#{new['category']}"] += 1
+        out[f"priority#{new['priority']}"] += 1
+        return out
+    for field in ("status", "category", "priority"):
+        if old.get(field) != new.get(field):
+            out[f"{field}#{old.get(field)}"] -= 1
+            out[f"{field}#{new.get(field)}"] += 1
+    if new["status"] in DECIDED and old.get("status") not in DECIDED:
+        confirmed = new["status"] == "confirmed"
+        decided_at = _last_decision_at(new, "confirm" if confirmed else "reject")
+        took = _seconds_between(new.get("first_seen_at"), decided_at)
+        if took is not None:
+            out[f"hist#decision#{bucket(took)}"] += 1
+        for flagger in new.get("flaggers") or []:
+            out[f"flagger_decided#{flagger}"] += 1
+            if confirmed:
+                out[f"flagger_confirmed#{flagger}"] += 1
+    before = len(old.get("outcomes") or [])
+    for outcome in (new.get("outcomes") or [])[before:]:
+        platform = outcome.get("platform_id")
+        out[f"platform_outcomes#{platform}"] += 1
+        out[f"outcome#{platform}#{outcome.get('outcome')}"] += 1
+        took = _seconds_between(_last_decision_at(new, "confirm"), outcome.get("acted_at"))
+        if took is not None:
+            out[f"hist#outcome#{bucket(max(0.0, took))}"] += 1
+    return Counter({k: v for k, v in out.items() if v})
+
+
+def percentile(histogram: dict[int, int], fraction: float) -> float | None:
+    """The duration (seconds) at `fraction` of the samples: the geometric middle of its bucket."""
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    rank = fraction * total
+    seen = 0
+    for index in sorted(histogram):
+        seen += histogram[index]
+        if seen >= rank:
+            return 0.5 if index == 0 and seen else math.sqrt(2**index * 2 ** (index + 1))
+    return None

@@ -1,0 +1,128 @@
+"""GET /v1/stats: the counters arranged for people, plus overdue items counted from the queue index."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from flagpost.items.store import iso
+from flagpost.stats.aggregates import percentile
+from flagpost.store.dynamo import to_item
+
+
+class Durations(BaseModel):
+    count: int
+    median_s: float | None
+    p90_s: float | None
+
+
+class FlaggerStats(BaseModel):
+    reports: int
+    decided: int
+    confirmed: int
+    precision: float | None
+
+
+class PlatformStats(BaseModel):
+    items: int
+    outcomes: int
+    removed: int
+    removal_rate: float | None
+    outcomes_by_type: dict[str, int]
+    deliveries_failed: int
+
+
+class Stats(BaseModel):
+    at: datetime
+    items: int
+    reports: int
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    by_priority: dict[str, int]
+    flaggers: dict[str, FlaggerStats]
+    platforms: dict[str, PlatformStats]
+    time_to_decision: Durations
+    time_to_outcome: Durations
+    overdue: int
+    deliveries_failed: int
+
+
+def _group(counters: dict[str, int], prefix: str) -> dict[str, int]:
+    return {k[len(prefix) :]: v for k, v in counters.items() if k.startswith(prefix) and v}
+
+
+def _durations(counters: dict[str, int], name: str) -> Durations:
+    histogram = {int(k): v for k, v in _group(counters, f"hist#{name}#").items()}
+    return Durations(
+        count=sum(histogram.values()), median_s=percentile(histogram, 0.5), p90_s=percentile(histogram, 0.9)
+    )
+
+
+def build(counters: dict[str, int], overdue: int, now: datetime | None = None) -> Stats:
+    flagger_ids = {k.split("#", 1)[1] for k in counters if k.startswith(("flagger_reports#", "flagger_decided#"))}
+    flaggers = {}
+    for fid in sorted(flagger_ids):
+        decided = counters.get(f"flagger_decided#{fid}", 0)
+        confirmed = counters.get(f"flagger_confirmed#{fid}", 0)
+        flaggers[fid] = FlaggerStats(
+            reports=counters.get(f"flagger_reports#{fid}", 0),
+            decided=decided,
+            confirmed=confirmed,
+            precision=round(confirmed / decided, 4) if decided else None,
+        )
+    platform_ids = {
+        k.split("#")[1]
+        for k in counters
+        if k.startswith(("platform_items#", "platform_outcomes#", "deliveries_failed#"))
+    }
+    platforms = {}
+    for pid in sorted(platform_ids):
+        by_type = _group(counters, f"outcome#{pid}#")
+        outcomes = counters.get(f"platform_outcomes#{pid}", 0)
+        removed = by_type.get("removed", 0)
+        platforms[pid] = PlatformStats(
+            items=counters.get(f"platform_items#{pid}", 0),
+            outcomes=outcomes,
+            removed=removed,
+            removal_rate=round(removed / outcomes, 4) if outcomes else None,
+            outcomes_by_type=by_type,
+            deliveries_failed=counters.get(f"deliveries_failed#{pid}", 0),
+        )
+    return Stats(
+        at=now or datetime.now(UTC),
+        items=counters.get("items", 0),
+        reports=counters.get("reports", 0),
+        by_status=_group(counters, "status#"),
+        by_category=_group(counters, "category#"),
+        by_priority=_group(counters, "priority#"),
+        flaggers=flaggers,
+        platforms=platforms,
+        time_to_decision=_durations(counters, "decision"),
+        time_to_outcome=_durations(counters, "outcome"),
+        overdue=overdue,
+        deliveries_failed=sum(p.deliveries_failed for p in platforms.values()),
+    )
+
+
+def count_overdue(dynamodb: Any, items_table: str, now: datetime) -> int:
+    """Items waiting past due_at, counted from the review-queue index's keys (<rank>#<due_at>#<id>)."""
+    total = 0
+    for queue in ("default", "escalated"):
+        for rank in (0, 1, 2):
+            request: dict[str, Any] = {
+                "TableName": items_table,
+                "IndexName": "review-queue",
+                "KeyConditionExpression": "#q = :q AND queue_sort BETWEEN :lo AND :hi",
+                "ExpressionAttributeNames": {"#q": "queue"},
+                "ExpressionAttributeValues": to_item({":q": queue, ":lo": f"{rank}#", ":hi": f"{rank}#{iso(now)}"}),
+                "Select": "COUNT",
+            }
+            while True:
+                got = dynamodb.query(**request)
+                total += int(got.get("Count", 0))
+                if "LastEvaluatedKey" not in got:
+                    break
+                request["ExclusiveStartKey"] = got["LastEvaluatedKey"]
+    return total

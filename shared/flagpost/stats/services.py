@@ -1,0 +1,24 @@
+"""The stats store and the one call that answers GET /v1/stats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flagpost import aws
+from flagpost.config import settings
+from flagpost.lazy import lazy
+from flagpost.stats.report import Stats, build, count_overdue
+from flagpost.stats.store import StatsStore
+
+
+@lazy
+def stats_store() -> StatsStore:
+    config = settings()
+    config.require("stats_table")
+    return StatsStore(config.stats_table)
+
+
+def current_stats() -> Stats:
+    now = datetime.now(UTC)
+    overdue = count_overdue(aws.client("dynamodb"), settings().items_table, now)
+    return build(stats_store().counters(), overdue, now)

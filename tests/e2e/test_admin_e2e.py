@@ -1,0 +1,88 @@
+"""`flagpost principals` against `flagpost local`; rotation keeps submissions flowing; limits bite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from flagpost.local.process import RunningStack, start_local
+from flagpost.webhooks import sign
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli(stack: RunningStack, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FLAGPOST_API": stack.api, "FLAGPOST_KEY": key or stack.credentials["admin"]["api_key"]}
+    return subprocess.run(
+        [sys.executable, "-m", "flagpost.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+        cwd=REPO,
+    )
+
+
+def submit(stack: RunningStack, flagger_id: str, secret: str, url: str) -> requests.Response:
+    body = json.dumps({"reports": [{"url": url, "category": "threat", "description": "d"}]}).encode()
+    headers = {"content-type": "application/json", **sign(body, secret, f"e2e_{uuid.uuid4().hex}")}
+    return requests.post(f"{stack.api}/v1/flaggers/{flagger_id}/reports", data=body, headers=headers, timeout=30)
+
+
+def test_principals_cli_create_list_rotate_revoke(local_stack: RunningStack) -> None:
+    created = cli(local_stack, "principals", "create", "--role", "flagger", "--name", "CLI NGO", "--json")
+    assert created.returncode == 0, created.stderr
+    flagger: dict[str, Any] = json.loads(created.stdout)
+    assert submit(local_stack, flagger["id"], flagger["secret"], "https://example.org/cli/1").status_code == 202
+
+    listing = cli(local_stack, "principals", "list")
+    assert listing.returncode == 0
+    assert listing.stdout.splitlines()[0].split()[:3] == ["ID", "ROLE", "NAME"]
+    assert flagger["id"] in listing.stdout
+    assert flagger["api_key"] not in listing.stdout
+    assert flagger["secret"] not in listing.stdout
+
+    rotated = json.loads(cli(local_stack, "principals", "rotate", flagger["id"], "--json").stdout)
+    # Two live secrets during the overlap: both sign valid submissions.
+    assert submit(local_stack, flagger["id"], flagger["secret"], "https://example.org/cli/2").status_code == 202
+    assert submit(local_stack, flagger["id"], rotated["secret"], "https://example.org/cli/3").status_code == 202
+
+    revoked = cli(local_stack, "principals", "revoke", flagger["id"])
+    assert revoked.returncode == 0
+    assert "revoked" in revoked.stdout
+    import time
+
+    time.sleep(5)  # the contract's bound for revocation
+    assert submit(local_stack, flagger["id"], rotated["secret"], "https://example.org/cli/4").status_code == 401
+
+
+def test_principals_cli_reports_errors_without_a_traceback(local_stack: RunningStack) -> None:
+    reviewer_key = local_stack.credentials["reviewers"][0]["api_key"]
+    denied = cli(local_stack, "principals", "list", key=reviewer_key)
+    assert denied.returncode == 1
+    assert "403" in denied.stderr
+    assert "Traceback" not in denied.stderr
+
+
+def test_rate_limit_answers_429_with_retry_after(tmp_path: Path) -> None:
+    stack = start_local(tmp_path, cwd=REPO, env={"FLAGPOST_FLAGGER_REPORTS_PER_MINUTE": "2"})
+    try:
+        flagger = stack.credentials["flaggers"][0]
+        assert submit(stack, flagger["id"], flagger["secret"], "https://example.org/rl/1").status_code == 202
+        assert submit(stack, flagger["id"], flagger["secret"], "https://example.org/rl/2").status_code == 202
+        limited = submit(stack, flagger["id"], flagger["secret"], "https://example.org/rl/3")
+        assert limited.status_code == 429
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert limited.headers["content-type"] == "application/problem+json"
+    finally:
+        assert stack.stop() == 0

@@ -1,0 +1,162 @@
+"""Delivery over HTTP against `flagpost local`: confirm -> signed push + pull feed -> outcome -> retract."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from flagpost.local.process import RunningStack, start_local
+from flagpost.local.receiver import Receiver
+from flagpost.webhooks import sign
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    running = start_local(tmp_path_factory.mktemp("delivery"), cwd=REPO)
+    yield running
+    running.stop()
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {key}"}
+
+
+def wait_for(check: Any, timeout_s: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_confirmed_item_is_pushed_pulled_and_retracted(stack: RunningStack) -> None:
+    creds = stack.credentials
+    admin = creds["admin"]["api_key"]
+    platform = requests.post(
+        f"{stack.api}/v1/admin/principals",
+        headers=bearer(admin),
+        timeout=10,
+        json={
+            "role": "platform",
+            "name": "E2E platform",
+            "domains": ["e2e-platform.example"],
+        },
+    ).json()
+    hook = Receiver(secret=platform["secret"]).start()
+    try:
+        # Registering the receiver: only `flagpost local` accepts loopback endpoints.
+        pushed = requests.post(
+            f"{stack.api}/v1/admin/principals",
+            headers=bearer(admin),
+            timeout=10,
+            json={
+                "role": "platform",
+                "name": "E2E pushed",
+                "domains": ["e2e-platform.example"],
+                "endpoint": hook.url,
+            },
+        )
+        assert pushed.status_code == 201, pushed.text
+        pushed_platform = pushed.json()
+        hook.secret = pushed_platform["secret"]
+
+        flagger = creds["flaggers"][0]
+        body = json.dumps(
+            {
+                "reports": [
+                    {"url": "https://e2e-platform.example/propaganda/1", "category": "recruitment", "description": "d"}
+                ]
+            }
+        ).encode()
+        submitted = requests.post(
+            f"{stack.api}/v1/flaggers/{flagger['id']}/reports",
+            data=body,
+            timeout=10,
+            headers={"content-type": "application/json", **sign(body, flagger["secret"], f"e2e_{uuid.uuid4().hex}")},
+        )
+        item_id = submitted.json()["results"][0]["item_id"]
+
+        reviewer = creds["reviewers"][0]["api_key"]
+        claimed = requests.post(f"{stack.api}/v1/review/claim", headers=bearer(reviewer), json={}, timeout=10)
+        assert claimed.status_code == 200, claimed.text
+        assert claimed.json()["item"]["item_id"] == item_id
+        lease_id = claimed.json()["lease"]["lease_id"]
+        decided = requests.post(
+            f"{stack.api}/v1/review/items/{item_id}/decision",
+            headers=bearer(reviewer),
+            json={"lease_id": lease_id, "decision": "confirm"},
+            timeout=10,
+        )
+        assert decided.status_code == 200, decided.text
+
+        # Push: signed with the platform's secret (the receiver verifies it), one webhook-id per entry.
+        wait_for(lambda: hook.received)
+        assert hook.bad_signatures == 0
+        assert hook.received[0]["op"] == "upsert"
+        assert hook.received[0]["item"]["item_id"] == item_id
+
+        # Pull: both platforms own the domain; each sees its own feed from its own seq 1.
+        for key in (platform["api_key"], pushed_platform["api_key"]):
+            page = requests.get(f"{stack.api}/v1/feed", headers=bearer(key), timeout=10).json()
+            assert [(e["seq"], e["op"], e["item"]["item_id"]) for e in page["entries"]] == [(1, "upsert", item_id)]
+        cursor = page["next_cursor"]
+
+        outcome = requests.post(
+            f"{stack.api}/v1/feed/items/{item_id}/outcome",
+            headers=bearer(platform["api_key"]),
+            json={"outcome": "removed"},
+            timeout=10,
+        )
+        assert outcome.status_code == 200
+        stranger = creds["platforms"][1]["api_key"]
+        assert (
+            requests.post(
+                f"{stack.api}/v1/feed/items/{item_id}/outcome",
+                headers=bearer(stranger),
+                json={"outcome": "removed"},
+                timeout=10,
+            ).status_code
+            == 403
+        )
+
+        retracted = requests.post(
+            f"{stack.api}/v1/review/items/{item_id}/retract",
+            headers=bearer(reviewer),
+            json={"reason": "confirmed in error"},
+            timeout=10,
+        )
+        assert retracted.status_code == 200, retracted.text
+        wait_for(lambda: len(hook.received) >= 2)
+        assert hook.received[1]["op"] == "retract"
+        later = requests.get(
+            f"{stack.api}/v1/feed", params={"cursor": cursor}, headers=bearer(pushed_platform["api_key"]), timeout=10
+        ).json()
+        assert [(e["seq"], e["op"]) for e in later["entries"]] == [(2, "retract")]
+        assert len(hook.ids) == 2
+    finally:
+        hook.stop()
+
+
+def test_unsafe_endpoints_are_refused_at_registration(stack: RunningStack) -> None:
+    admin = stack.credentials["admin"]["api_key"]
+    for endpoint in ("http://example.org/hook", "https://169.254.169.254/latest/meta-data", "https://10.0.0.8/x"):
+        reply = requests.post(
+            f"{stack.api}/v1/admin/principals",
+            headers=bearer(admin),
+            timeout=10,
+            json={"role": "platform", "name": "bad", "endpoint": endpoint},
+        )
+        assert reply.status_code == 422, endpoint
+        assert reply.headers["content-type"] == "application/problem+json"

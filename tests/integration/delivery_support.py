@@ -1,0 +1,47 @@
+"""Helpers for delivery tests: items landed through the item store, and confirmations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flagpost.items.store import DynamoItemStore, IncomingReport
+from flagpost.local.harness import InProcessStack
+from flagpost.models.report import ReportIn
+from flagpost.normalize import normalize_url
+
+
+def land_items(urls: list[str], flagger_id: str = "fla_test") -> list[str]:
+    store = DynamoItemStore()
+    item_ids: list[str] = []
+    for start in range(0, len(urls), 100):
+        chunk = urls[start : start + 100]
+        incoming = [
+            IncomingReport(i, ReportIn(url=u, category="incitement", description="d"), normalize_url(u))
+            for i, u in enumerate(chunk)
+        ]
+        item_ids.extend(entry.item_id for entry in store.record_reports(flagger_id, f"w{start}", incoming))
+    return item_ids
+
+
+def set_status(stack: InProcessStack, item_id: str, status: str, platforms: list[str] | None = None) -> None:
+    """What a decision (or a retraction) leaves on the item, written directly: the review API has its own tests."""
+    kind = {"confirmed": "confirm", "rejected": "reject", "escalated": "escalate"}.get(status)
+    update = "SET #s = :s REMOVE #q, queue_sort"
+    values: dict[str, Any] = {":s": {"S": status}}
+    if kind:
+        decision = {
+            "decision": {"S": kind},
+            "reviewer_id": {"S": "rev_test"},
+            "at": {"S": datetime.now(UTC).isoformat()},
+            "platforms": {"L": [{"S": p} for p in platforms or []]},
+        }
+        update = "SET #s = :s, decisions = list_append(decisions, :d) REMOVE #q, queue_sort"
+        values[":d"] = {"L": [{"M": decision}]}
+    stack.client("dynamodb").update_item(
+        TableName=stack.stack.physical("ItemsTable"),
+        Key={"pk": {"S": f"ITEM#{item_id}"}, "sk": {"S": "ITEM"}},
+        UpdateExpression=update,
+        ExpressionAttributeNames={"#s": "status", "#q": "queue"},
+        ExpressionAttributeValues=values,
+    )

@@ -1,0 +1,114 @@
+"""Admin principal routes: who may call them, what they create, rotation and revocation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from flagpost import lazy
+from flagpost.local.harness import InProcessStack
+from flagpost.principals.models import Role
+
+
+@pytest.fixture
+def admin_key(local_aws: InProcessStack) -> str:
+    return local_aws.principals().create(Role.ADMIN, "root").api_key
+
+
+def call(stack: InProcessStack, key: str | None, method: str, path: str, body: Any = None) -> Any:
+    headers = {"authorization": f"Bearer {key}"} if key else {}
+    return stack.http(method, path, json_body=body, headers=headers)
+
+
+@pytest.mark.parametrize("role", [Role.FLAGGER, Role.REVIEWER, Role.PLATFORM])
+def test_only_admins_reach_admin_routes(local_aws: InProcessStack, role: Role) -> None:
+    key = local_aws.principals().create(role, "x").api_key
+    for method, path in [
+        ("GET", "/v1/admin/principals"),
+        ("POST", "/v1/admin/principals"),
+        ("POST", "/v1/admin/principals/p/rotate"),
+        ("DELETE", "/v1/admin/principals/p"),
+    ]:
+        body = {"role": "reviewer", "name": "n"} if method == "POST" else None
+        assert call(local_aws, key, method, path, body).status == 403, (role, method, path)
+        assert call(local_aws, None, method, path, body).status == 401
+        assert call(local_aws, "fpk_nope", method, path, body).status == 401
+
+
+def test_create_shows_key_and_secret_once_and_listing_never(local_aws: InProcessStack, admin_key: str) -> None:
+    created = call(
+        local_aws,
+        admin_key,
+        "POST",
+        "/v1/admin/principals",
+        {
+            "role": "platform",
+            "name": "Telegram",
+            "domains": ["T.me", "telegram.me."],
+            "platform_ids": ["Telegram"],
+            "endpoint": "http://127.0.0.1:9/hook",
+        },
+    )
+    assert created.status == 201
+    out = created.json()
+    assert out["api_key"].startswith("fpk_")
+    assert out["secret"].startswith("whsec_")
+    assert out["domains"] == ["t.me", "telegram.me"]
+    assert out["platform_ids"] == ["telegram"]
+    listing = call(local_aws, admin_key, "GET", "/v1/admin/principals")
+    assert listing.status == 200
+    text = json.dumps(listing.json())
+    assert out["api_key"] not in text
+    assert out["secret"] not in text
+    assert "api_key" not in text
+    assert out["id"] in text
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({"role": "platform", "name": "P", "endpoint": "http://example.org/hook"}, "endpoint"),
+        ({"role": "platform", "name": "P", "endpoint": "https://169.254.169.254/latest"}, "endpoint"),
+        ({"role": "platform", "name": "P", "endpoint": "https://10.1.2.3/x"}, "endpoint"),
+        ({"role": "reviewer", "name": "R", "domains": ["t.me"]}, None),
+        ({"role": "platform", "name": "P", "domains": ["not a domain"]}, None),
+        ({"role": "superuser", "name": "S"}, "role"),
+        ({"role": "flagger", "name": ""}, "name"),
+    ],
+)
+def test_bad_principals_get_422(
+    local_aws: InProcessStack, admin_key: str, body: dict[str, Any], loc: str | None
+) -> None:
+    reply = call(local_aws, admin_key, "POST", "/v1/admin/principals", body)
+    assert reply.status == 422
+    problem = reply.json()
+    assert problem["errors"]
+    if loc:
+        assert any(loc in e["loc"] for e in problem["errors"])
+
+
+def test_rotate_then_revoke(local_aws: InProcessStack, admin_key: str) -> None:
+    created = call(local_aws, admin_key, "POST", "/v1/admin/principals", {"role": "reviewer", "name": "R"}).json()
+    rotated = call(local_aws, admin_key, "POST", f"/v1/admin/principals/{created['id']}/rotate")
+    assert rotated.status == 200
+    assert rotated.json()["api_key"] != created["api_key"]
+    # Both keys work during the overlap.
+    for key in (created["api_key"], rotated.json()["api_key"]):
+        assert call(local_aws, key, "GET", "/v1/admin/principals").status == 403  # authenticated, wrong role
+    assert call(local_aws, admin_key, "DELETE", f"/v1/admin/principals/{created['id']}").json() == {
+        "id": created["id"],
+        "status": "revoked",
+    }
+    lazy.reset()  # a fresh execution environment; warm ones forget within auth_cache_seconds (< 5 s)
+    for key in (created["api_key"], rotated.json()["api_key"]):
+        assert call(local_aws, key, "GET", "/v1/admin/principals").status == 401
+    assert call(local_aws, admin_key, "POST", f"/v1/admin/principals/{created['id']}/rotate").status == 404
+    assert call(local_aws, admin_key, "DELETE", "/v1/admin/principals/rev_000000000000").status == 404
+
+
+def test_an_admin_cannot_revoke_itself(local_aws: InProcessStack) -> None:
+    admin = local_aws.principals().create(Role.ADMIN, "root")
+    reply = call(local_aws, admin.api_key, "DELETE", f"/v1/admin/principals/{admin.principal.id}")
+    assert reply.status == 422

@@ -1,0 +1,79 @@
+"""Counter increments from item changes, and percentiles from base-2 histograms."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from flagpost.stats.aggregates import bucket, deltas, percentile
+
+ITEM = {
+    "sk": "ITEM",
+    "status": "pending",
+    "category": "threat",
+    "priority": "standard",
+    "first_seen_at": "2026-11-22T10:00:00+00:00",
+    "flaggers": ["fla_a", "fla_b"],
+}
+
+
+def test_a_new_item_counts_once_in_each_dimension() -> None:
+    assert deltas(None, ITEM) == Counter(
+        {"items": 1, "status#pending": 1, "category#threat": 1, "priority#standard": 1}
+    )
+
+
+def test_a_report_counts_for_its_flagger() -> None:
+    assert deltas(None, {"sk": "REPORT", "flagger_id": "fla_a"}) == Counter({"reports": 1, "flagger_reports#fla_a": 1})
+
+
+def test_a_confirmation_moves_status_times_the_decision_and_credits_each_flagger() -> None:
+    confirmed = {
+        **ITEM,
+        "status": "confirmed",
+        "decisions": [{"decision": "confirm", "at": "2026-11-22T10:30:00+00:00"}],
+    }
+    change = deltas(ITEM, confirmed)
+    assert change["status#pending"] == -1
+    assert change["status#confirmed"] == 1
+    assert change[f"hist#decision#{bucket(1800)}"] == 1
+    assert change["flagger_decided#fla_a"] == change["flagger_confirmed#fla_b"] == 1
+
+
+def test_a_rejection_credits_decided_but_not_confirmed() -> None:
+    rejected = {**ITEM, "status": "rejected", "decisions": [{"decision": "reject", "at": "2026-11-22T11:00:00+00:00"}]}
+    change = deltas(ITEM, rejected)
+    assert change["flagger_decided#fla_a"] == 1
+    assert "flagger_confirmed#fla_a" not in change
+
+
+def test_new_outcomes_count_per_platform_once() -> None:
+    confirmed = {
+        **ITEM,
+        "status": "confirmed",
+        "decisions": [{"decision": "confirm", "at": "2026-11-22T10:30:00+00:00"}],
+    }
+    with_outcome = {
+        **confirmed,
+        "outcomes": [{"platform_id": "pla_t", "outcome": "removed", "acted_at": "2026-11-22T10:40:00+00:00"}],
+    }
+    change = deltas(confirmed, with_outcome)
+    assert change["outcome#pla_t#removed"] == change["platform_outcomes#pla_t"] == 1
+    assert change[f"hist#outcome#{bucket(600)}"] == 1
+    assert deltas(with_outcome, with_outcome) == Counter()
+
+
+def test_unchanged_items_and_other_records_count_nothing() -> None:
+    assert deltas(ITEM, {**ITEM, "report_count": 5}) == Counter()
+    assert deltas(None, {"sk": "HIST#x"}) == Counter()
+
+
+def test_percentiles_come_from_buckets_within_a_factor_of_two() -> None:
+    samples = [30] * 50 + [600] * 40 + [7200] * 10
+    histogram = Counter(bucket(s) for s in samples)
+    median = percentile(dict(histogram), 0.5)
+    p90 = percentile(dict(histogram), 0.9)
+    assert median is not None
+    assert p90 is not None
+    assert 15 <= median <= 60
+    assert 300 <= p90 <= 1200
+    assert percentile({}, 0.5) is None
