@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flagpost.delivery.services import dispatcher
-from flagpost.observability import logger, metrics, tracer
+from flagpost.observability import lambda_entry
 from flagpost.stats.services import stats_store
 from flagpost.stats.stream import record_change
 
@@ -20,8 +20,8 @@ def record_handler(record: DynamoDBRecord) -> None:
     record_change(stats_store(), record.raw_event)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+lambda_handler = lambda_entry(handle)

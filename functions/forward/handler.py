@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flagpost.delivery.forward import handle_record
 from flagpost.delivery.services import forwarder
-from flagpost.observability import logger, metrics, tracer
+from flagpost.observability import lambda_entry
 
 # A batch whose records all failed still answers with batchItemFailures (each record set its own retry).
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -19,8 +19,8 @@ def record_handler(record: SQSRecord) -> str:
     return handle_record(forwarder(), record)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+lambda_handler = lambda_entry(handle)

@@ -23,14 +23,25 @@ metrics = Metrics(namespace="Flagpost")
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], Any]
 
 
-def http_handler(app: ApiGatewayResolver) -> LambdaHandler:
-    """The Lambda entry point for an HTTP API function: logs, traces and metrics around `app`."""
+def lambda_entry(handle: LambdaHandler, correlation_id_path: str | None = None) -> LambdaHandler:
+    """Wrap a handler with the Logger, Tracer and Metrics every Flagpost function uses."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
-    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app.resolve(event, context)
+    def instrumented(event: dict[str, Any], context: LambdaContext) -> Any:
+        return handle(event, context)
 
-    handler: LambdaHandler = lambda_handler
-    return handler
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+        try:
+            return instrumented(event, context)
+        finally:
+            # With metrics disabled (the local stack) powertools never clears them; never carry any over.
+            metrics.clear_metrics()
+
+    return lambda_handler
+
+
+def http_handler(app: ApiGatewayResolver) -> LambdaHandler:
+    """The Lambda entry point for an HTTP API function: logs, traces and metrics around `app`."""
+    return lambda_entry(app.resolve, correlation_paths.API_GATEWAY_HTTP)

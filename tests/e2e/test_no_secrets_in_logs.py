@@ -1,0 +1,97 @@
+"""Everything `flagpost local` and its functions log during a full run: no key, secret, signature or description."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from flagpost.local.process import start_local
+from flagpost.local.receiver import Receiver
+from flagpost.webhooks import sign
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+DESCRIPTION = f"distinctive description {uuid.uuid4().hex} that must never reach a log"
+
+
+def test_a_full_run_logs_no_credentials_signatures_or_descriptions(tmp_path: Path) -> None:
+    stack = start_local(tmp_path, cwd=REPO, env={"POWERTOOLS_LOG_LEVEL": "DEBUG"})
+    banner_end = len(stack.output)  # the demo credentials are printed on purpose, once, at start
+    secrets: set[str] = set()
+    hook: Receiver | None = None
+    try:
+        creds = stack.credentials
+        for principal in [creds["admin"], *creds["flaggers"], *creds["reviewers"], *creds["platforms"]]:
+            secrets.add(principal["api_key"])
+            if principal.get("secret"):
+                secrets.update({principal["secret"], principal["secret"].removeprefix("whsec_")})
+        admin = {"authorization": f"Bearer {creds['admin']['api_key']}"}
+        created = requests.post(
+            f"{stack.api}/v1/admin/principals",
+            headers=admin,
+            timeout=10,
+            json={"role": "platform", "name": "Logged platform", "domains": ["logs.example"]},
+        ).json()
+        hook = Receiver(secret=created["secret"]).start()
+        pushed = requests.post(
+            f"{stack.api}/v1/admin/principals",
+            headers=admin,
+            timeout=10,
+            json={"role": "platform", "name": "Pushed", "domains": ["logs.example"], "endpoint": hook.url},
+        ).json()
+        hook.secret = pushed["secret"]
+        rotated = requests.post(
+            f"{stack.api}/v1/admin/principals/{created['id']}/rotate", headers=admin, timeout=10
+        ).json()
+        for issued in (created, pushed, rotated):
+            secrets.update({issued["api_key"], issued["secret"], issued["secret"].removeprefix("whsec_")})
+
+        flagger = creds["flaggers"][0]
+        body = json.dumps(
+            {"reports": [{"url": "https://logs.example/p/1", "category": "threat", "description": DESCRIPTION}]}
+        ).encode()
+        headers = sign(body, flagger["secret"], f"log_{uuid.uuid4().hex}")
+        secrets.add(headers["webhook-signature"].split(",", 1)[1])
+        item_id = requests.post(
+            f"{stack.api}/v1/flaggers/{flagger['id']}/reports",
+            data=body,
+            timeout=10,
+            headers={"content-type": "application/json", **headers},
+        ).json()["results"][0]["item_id"]
+        bad = dict(headers, **{"webhook-signature": "v1," + "A" * 43 + "="})
+        requests.post(f"{stack.api}/v1/flaggers/{flagger['id']}/reports", data=body, headers=bad, timeout=10)
+        requests.get(
+            f"{stack.api}/v1/review/queue",
+            headers={"authorization": "Bearer fpk_0123456789abcdef_" + "x" * 43},
+            timeout=10,
+        )
+
+        reviewer = {"authorization": f"Bearer {creds['reviewers'][0]['api_key']}"}
+        claim = requests.post(f"{stack.api}/v1/review/claim", headers=reviewer, json={}, timeout=10).json()
+        requests.get(f"{stack.api}/v1/review/items/{item_id}", headers=reviewer, timeout=10)
+        requests.post(
+            f"{stack.api}/v1/review/items/{item_id}/decision",
+            headers=reviewer,
+            timeout=10,
+            json={"lease_id": claim["lease"]["lease_id"], "decision": "confirm"},
+        )
+        deadline = time.monotonic() + 30
+        while not hook.received and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert hook.received, "the push arrived"
+        requests.get(f"{stack.api}/v1/feed", headers={"authorization": f"Bearer {pushed['api_key']}"}, timeout=10)
+    finally:
+        if hook is not None:
+            hook.stop()
+        assert stack.stop() == 0
+
+    logged = "".join(stack.output[banner_end:])
+    assert '"message": "invocation"' in logged, "the run was logged"
+    leaked = sorted(s for s in secrets if s and s in logged)
+    assert leaked == [], f"{len(leaked)} secret(s) in the logs"
+    assert DESCRIPTION not in logged
