@@ -86,3 +86,23 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path: Path) -> None:
         assert limited.headers["content-type"] == "application/problem+json"
     finally:
         assert stack.stop() == 0
+
+
+def test_stats_and_yearly_report_cli(local_stack: RunningStack) -> None:
+    flagger = local_stack.credentials["flaggers"][0]
+    assert submit(local_stack, flagger["id"], flagger["secret"], "https://example.org/report/1").status_code == 202
+    import time
+
+    time.sleep(2)  # the stream updates the counters asynchronously
+    stats = cli(local_stack, "stats")
+    assert stats.returncode == 0, stats.stderr
+    assert stats.stdout.startswith("items ")
+    assert "flaggers" in stats.stdout
+    year = time.gmtime().tm_year
+    report = cli(local_stack, "report", "--year", str(year), "--format", "csv")
+    assert report.returncode == 0, report.stderr
+    lines = report.stdout.splitlines()
+    assert lines[0] == "field,value"
+    assert any(line.startswith("notices,") and int(line.split(",")[1]) >= 1 for line in lines)
+    assert "statement_of_reasons_defaults.source_type,SOURCE_TRUSTED_FLAGGER" in lines
+    assert flagger["id"] not in report.stdout

@@ -53,6 +53,22 @@ def test_stats_follow_reports_decisions_and_outcomes(local_aws: InProcessStack) 
     assert stats["time_to_outcome"]["count"] == 1
     assert stats["overdue"] == 0
 
+    year = int(stats["at"][:4])
+    report = local_aws.http(
+        "GET", f"/v1/stats?year={year}", headers={"authorization": f"Bearer {admin.api_key}"}
+    ).json()
+    assert (report["year"], report["notices"], report["items"]) == (year, 4, 3)
+    assert report["notices_by_category"] == {"incitement": 4}
+    assert report["decisions"] == {"confirmed": 1, "rejected": 1}
+    assert report["actions_by_platform"] == {telegram.principal.id: {"removed": 1}}
+    assert report["statement_of_reasons_defaults"]["source_type"] == "SOURCE_TRUSTED_FLAGGER"
+    text = json.dumps(report)
+    assert a.principal.id not in text, "no flagger identities in the public report"
+    empty = local_aws.http(
+        "GET", f"/v1/stats?year={year - 1}", headers={"authorization": f"Bearer {admin.api_key}"}
+    ).json()
+    assert (empty["notices"], empty["items"]) == (0, 0)
+
     # The same stream records delivered again change nothing.
     streams = local_aws.session.client(
         "dynamodbstreams",

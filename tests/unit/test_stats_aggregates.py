@@ -16,14 +16,31 @@ ITEM = {
 }
 
 
-def test_a_new_item_counts_once_in_each_dimension() -> None:
+def test_a_new_item_counts_once_in_each_dimension_all_time_and_in_its_year() -> None:
     assert deltas(None, ITEM) == Counter(
-        {"items": 1, "status#pending": 1, "category#threat": 1, "priority#standard": 1}
+        {
+            "items": 1,
+            "status#pending": 1,
+            "category#threat": 1,
+            "priority#standard": 1,
+            "y2026#items": 1,
+            "y2026#category#threat": 1,
+            "y2026#priority#standard": 1,
+        }
     )
 
 
-def test_a_report_counts_for_its_flagger() -> None:
-    assert deltas(None, {"sk": "REPORT", "flagger_id": "fla_a"}) == Counter({"reports": 1, "flagger_reports#fla_a": 1})
+def test_a_report_counts_for_its_flagger_but_only_its_category_goes_into_the_year() -> None:
+    report = {"sk": "REPORT", "flagger_id": "fla_a", "category": "threat", "received_at": "2025-12-31T23:59:00Z"}
+    assert deltas(None, report) == Counter(
+        {
+            "reports": 1,
+            "report_category#threat": 1,
+            "flagger_reports#fla_a": 1,
+            "y2025#reports": 1,
+            "y2025#report_category#threat": 1,
+        }
+    )
 
 
 def test_a_confirmation_moves_status_times_the_decision_and_credits_each_flagger() -> None:

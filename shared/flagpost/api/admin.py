@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field, model_validator
 
 from flagpost.api.auth import BEARER_SECURITY, principal_store, require
@@ -14,8 +15,8 @@ from flagpost.config import settings
 from flagpost.delivery.ssrf import UnsafeEndpointError, validate_endpoint
 from flagpost.principals.models import IssuedCredentials, Principal, Role
 from flagpost.principals.store import PrincipalNotFoundError
-from flagpost.stats.report import Stats
-from flagpost.stats.services import current_stats
+from flagpost.stats.report import Stats, YearReport
+from flagpost.stats.services import current_stats, report_for
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -159,6 +160,7 @@ def revoke_principal(principal_id: str) -> Revoked:
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403),
 )
-def get_stats() -> Stats:
+def get_stats(year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> Stats | YearReport:
+    """All-time figures, or with `year` the yearly transparency report (aggregates only)."""
     require(router.current_event, Role.ADMIN)
-    return current_stats()
+    return report_for(year) if year is not None else current_stats()

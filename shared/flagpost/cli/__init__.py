@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "submit": "flagpost.cli.submit_cmd",
     "principals": "flagpost.cli.principals_cmd",
     "stats": "flagpost.cli.stats_cmd",
+    "report": "flagpost.cli.report_cmd",
 }
 
 

@@ -33,21 +33,36 @@ def _last_decision_at(image: dict[str, Any], kind: str) -> str | None:
     return times[-1] if times else None
 
 
+def _year(at: str | None) -> str | None:
+    return at[:4] if at and at[:4].isdigit() else None
+
+
+def _count(out: Counter[str], key: str, at: str | None, value: int = 1) -> None:
+    """All-time, and again under the year the event happened in (for yearly transparency reports)."""
+    out[key] += value
+    year = _year(at)
+    if year:
+        out[f"y{year}#{key}"] += value
+
+
 def deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Counter[str]:
     """Counter increments for one stream record's old and new images."""
     out: Counter[str] = Counter()
     kind = (new or old or {}).get("sk")
     if kind == "REPORT" and new is not None and old is None:
-        out["reports"] += 1
+        at = new.get("received_at")
+        _count(out, "reports", at)
+        _count(out, f"report_category#{new.get('category')}", at)
         out[f"flagger_reports#{new.get('flagger_id')}"] += 1
         return out
     if kind != "ITEM" or new is None:
         return out
     if old is None:
-        out["items"] += 1
+        at = new.get("first_seen_at")
+        _count(out, "items", at)
         out[f"status#{new['status']}"] += 1
-        out[f"category#{new['category']}"] += 1
-        out[f"priority#{new['priority']}"] += 1
+        _count(out, f"category#{new['category']}", at)
+        _count(out, f"priority#{new['priority']}", at)
         return out
     for field in ("status", "category", "priority"):
         if old.get(field) != new.get(field):
@@ -56,9 +71,10 @@ def deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Counter[st
     if new["status"] in DECIDED and old.get("status") not in DECIDED:
         confirmed = new["status"] == "confirmed"
         decided_at = _last_decision_at(new, "confirm" if confirmed else "reject")
+        _count(out, f"decided#{new['status']}", decided_at)
         took = _seconds_between(new.get("first_seen_at"), decided_at)
         if took is not None:
-            out[f"hist#decision#{bucket(took)}"] += 1
+            _count(out, f"hist#decision#{bucket(took)}", decided_at)
         for flagger in new.get("flaggers") or []:
             out[f"flagger_decided#{flagger}"] += 1
             if confirmed:
@@ -66,11 +82,12 @@ def deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Counter[st
     before = len(old.get("outcomes") or [])
     for outcome in (new.get("outcomes") or [])[before:]:
         platform = outcome.get("platform_id")
-        out[f"platform_outcomes#{platform}"] += 1
-        out[f"outcome#{platform}#{outcome.get('outcome')}"] += 1
-        took = _seconds_between(_last_decision_at(new, "confirm"), outcome.get("acted_at"))
+        at = outcome.get("acted_at")
+        _count(out, f"platform_outcomes#{platform}", at)
+        _count(out, f"outcome#{platform}#{outcome.get('outcome')}", at)
+        took = _seconds_between(_last_decision_at(new, "confirm"), at)
         if took is not None:
-            out[f"hist#outcome#{bucket(max(0.0, took))}"] += 1
+            _count(out, f"hist#outcome#{bucket(max(0.0, took))}", at)
     return Counter({k: v for k, v in out.items() if v})
 
 

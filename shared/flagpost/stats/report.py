@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from flagpost.items.store import iso
 from flagpost.stats.aggregates import percentile
@@ -103,6 +103,53 @@ def build(counters: dict[str, int], overdue: int, now: datetime | None = None) -
         time_to_outcome=_durations(counters, "outcome"),
         overdue=overdue,
         deliveries_failed=sum(p.deliveries_failed for p in platforms.values()),
+    )
+
+
+class YearReport(BaseModel):
+    """A trusted flagger's yearly figures in the spirit of DSA Art. 22(3): no personal data."""
+
+    year: int
+    notices: int = Field(description="reports submitted (notices)")
+    notices_by_category: dict[str, int]
+    items: int = Field(description="distinct targets reported")
+    items_by_category: dict[str, int]
+    decisions: dict[str, int]
+    actions_by_platform: dict[str, dict[str, int]]
+    time_to_decision: Durations
+    time_to_action: Durations
+    statement_of_reasons_defaults: dict[str, object]
+
+
+# The fields of a statement of reasons (EU DSA Transparency Database) that follow from Flagpost's
+# scope, for a platform acting on a confirmed item; platform-specific fields (visibility restriction,
+# territorial scope, application date, content type) remain the platform's to fill.
+STATEMENT_OF_REASONS_DEFAULTS: dict[str, object] = {
+    "source_type": "SOURCE_TRUSTED_FLAGGER",
+    "decision_ground": "DECISION_GROUND_ILLEGAL_CONTENT",
+    "illegal_content_legal_ground": "Regulation (EU) 2021/784 (terrorist content online), Art. 2(7)",
+    "category": "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
+    "category_specification": ["KEYWORD_TERRORIST_CONTENT"],
+    "automated_detection": "No",
+    "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
+}
+
+
+def year_report(counters: dict[str, int], year: int) -> YearReport:
+    prefix = f"y{year}#"
+    scoped = {k[len(prefix) :]: v for k, v in counters.items() if k.startswith(prefix)}
+    platforms = {k.split("#")[1] for k in scoped if k.startswith("outcome#")}
+    return YearReport(
+        year=year,
+        notices=scoped.get("reports", 0),
+        notices_by_category=_group(scoped, "report_category#"),
+        items=scoped.get("items", 0),
+        items_by_category=_group(scoped, "category#"),
+        decisions=_group(scoped, "decided#"),
+        actions_by_platform={p: _group(scoped, f"outcome#{p}#") for p in sorted(platforms)},
+        time_to_decision=_durations(scoped, "decision"),
+        time_to_action=_durations(scoped, "outcome"),
+        statement_of_reasons_defaults=STATEMENT_OF_REASONS_DEFAULTS,
     )
 
 

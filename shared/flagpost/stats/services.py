@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flagpost import aws
 from flagpost.config import settings
 from flagpost.lazy import lazy
-from flagpost.stats.report import Stats, build, count_overdue
+from flagpost.stats.report import Stats, YearReport, build, count_overdue, year_report
 from flagpost.stats.store import StatsStore
 
 
@@ -22,3 +22,7 @@ def current_stats() -> Stats:
     now = datetime.now(UTC)
     overdue = count_overdue(aws.client("dynamodb"), settings().items_table, now)
     return build(stats_store().counters(), overdue, now)
+
+
+def report_for(year: int) -> YearReport:
+    return year_report(stats_store().counters(), year)
