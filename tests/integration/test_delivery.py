@@ -225,6 +225,24 @@ def test_a_dead_endpoint_parks_entries_in_the_dlq_marked_failed(
     assert [a["status"] for a in log] == [503, 503, 503]
     parked = local_aws.client("sqs").receive_message(QueueUrl=local_aws.stack.physical("ForwardDeadLetterQueue"))
     assert json.loads(parked["Messages"][0]["Body"]) == {"platform_id": creds.principal.id, "seq": 1}
+    from flagpost.stats.services import stats_store
+
+    assert stats_store().counters()[f"deliveries_failed#{creds.principal.id}"] == 1, "the failure is counted"
+
+
+def test_send_time_guard_refuses_an_endpoint_that_now_resolves_inside(
+    local_aws: InProcessStack, receiver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Registered while loopback was allowed (as `flagpost local` allows it); deployed settings refuse it."""
+    creds, hook = _push_platform(local_aws, receiver)
+    (item_id,) = land_items(["https://example.org/rebind/1"])
+    set_status(local_aws, item_id, "confirmed")
+    monkeypatch.setenv("FLAGPOST_ALLOW_LOOPBACK_ENDPOINTS", "false")
+    lazy.reset()
+    pump_until(local_aws, lambda: _entries_state(local_aws, creds.principal.id) == ["failed"], 30)
+    assert hook.attempts == 0, "no byte was sent to the internal address"
+    (attempt,) = feed_store().attempts(creds.principal.id, 1)
+    assert "not a public address" in attempt["error"] or "https" in attempt["error"]
 
 
 def test_a_4xx_is_permanent_after_one_attempt(local_aws: InProcessStack, receiver: Any, fast_retries: None) -> None:
