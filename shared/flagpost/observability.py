@@ -44,4 +44,11 @@ def lambda_entry(handle: LambdaHandler, correlation_id_path: str | None = None) 
 
 def http_handler(app: ApiGatewayResolver) -> LambdaHandler:
     """The Lambda entry point for an HTTP API function: logs, traces and metrics around `app`."""
-    return lambda_entry(app.resolve, correlation_paths.API_GATEWAY_HTTP)
+    from flagpost.api.problems import unsupported_media_type
+
+    def resolve(event: dict[str, Any], context: LambdaContext) -> Any:
+        # The API speaks JSON only; refusing other bodies here keeps form or multipart parsers
+        # (and their errors) out of every route.
+        return unsupported_media_type(event) or app.resolve(event, context)
+
+    return lambda_entry(resolve, correlation_paths.API_GATEWAY_HTTP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flagpost.local.harness import InProcessStack
+from flagpost.principals.models import Role
 
 
 def test_health_answers_ok_without_auth(local_aws: InProcessStack) -> None:
@@ -46,3 +47,23 @@ def test_every_invocation_logs_one_json_line(local_aws: InProcessStack) -> None:
     invocations = [line for line in lines if line["message"] == "invocation"]
     assert [(i["function"], i["status_code"]) for i in invocations] == [("MetaFunction", 200), ("MetaFunction", 404)]
     assert all(i["request_id"] and i["duration_ms"] >= 0 for i in invocations)
+
+
+def test_bodies_that_are_not_json_get_415_and_non_utf8_json_gets_400(local_aws: InProcessStack) -> None:
+    key = local_aws.principals().create(Role.REVIEWER, "r").api_key
+    auth = {"authorization": f"Bearer {key}"}
+    for media in ("multipart/form-data", "application/x-www-form-urlencoded", "text/plain"):
+        reply = local_aws.http(
+            "POST", "/v1/review/claim", body=b'{"queue": "default"}', headers={**auth, "content-type": media}
+        )
+        assert reply.status == 415, media
+        assert reply.headers["content-type"] == "application/problem+json"
+    garbled = local_aws.http(
+        "POST", "/v1/review/claim", body=b"\xff\xfe\x00{", headers={**auth, "content-type": "application/json"}
+    )
+    assert garbled.status == 400
+    assert garbled.headers["content-type"] == "application/problem+json"
+
+
+def test_any_http_method_is_routed_never_a_gateway_error(local_aws: InProcessStack) -> None:
+    assert local_aws.http("TRACE", "/v1/admin/principals").status == 404

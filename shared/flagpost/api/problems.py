@@ -123,6 +123,23 @@ def problem_response(
     )
 
 
+def unsupported_media_type(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A payload-v2 response refusing a request body that is not JSON, before any parsing (415)."""
+    if not event.get("body"):
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not media or media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return None
+    body = Problem(title="Unsupported Media Type", status=415, detail="Send the body as application/json.")
+    return {
+        "statusCode": 415,
+        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
+        "body": json.dumps(body.model_dump(exclude_none=True)),
+        "isBase64Encoded": False,
+    }
+
+
 def _issues(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
         {
@@ -152,6 +169,11 @@ def register_problem_handlers(app: ApiGatewayResolver) -> None:
         if any(i["type"] == "json_invalid" for i in issues):
             return problem_response(400, "The request body is not valid JSON.", errors=issues)
         return problem_response(422, "The request does not match the schema.", errors=issues)
+
+    @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+    def _not_utf8(exc: UnicodeDecodeError) -> Response[str]:
+        del exc
+        return problem_response(400, "The request body is not UTF-8 text; send JSON encoded as UTF-8.")
 
     @app.not_found
     def _not_found(exc: Exception) -> Response[str]:
