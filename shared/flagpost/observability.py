@@ -42,13 +42,22 @@ def lambda_entry(handle: LambdaHandler, correlation_id_path: str | None = None) 
     return lambda_handler
 
 
-def http_handler(app: ApiGatewayResolver) -> LambdaHandler:
-    """The Lambda entry point for an HTTP API function: logs, traces and metrics around `app`."""
-    from flagpost.api.problems import unsupported_media_type
+Guard = Callable[[dict[str, Any]], Any]
+
+
+def http_handler(app: ApiGatewayResolver, *guards: Guard) -> LambdaHandler:
+    """The Lambda entry point for an HTTP API function: logs, traces and metrics around `app`.
+
+    Each guard sees the raw event before the resolver parses or validates anything and may answer
+    instead (a response dict); the first answer wins. Flagpost's guards refuse non-JSON bodies and
+    check the bearer key's role, so that nobody learns about a route's schema before being let in.
+    """
 
     def resolve(event: dict[str, Any], context: LambdaContext) -> Any:
-        # The API speaks JSON only; refusing other bodies here keeps form or multipart parsers
-        # (and their errors) out of every route.
-        return unsupported_media_type(event) or app.resolve(event, context)
+        for guard in guards:
+            refusal = guard(event)
+            if refusal is not None:
+                return refusal
+        return app.resolve(event, context)
 
     return lambda_entry(resolve, correlation_paths.API_GATEWAY_HTTP)

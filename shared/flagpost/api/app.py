@@ -12,6 +12,8 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 
 from flagpost import __version__
 from flagpost.api.problems import register_problem_handlers
+from flagpost.observability import LambdaHandler, http_handler
+from flagpost.principals.models import Role
 
 API_TITLE = "Flagpost API"
 API_DESCRIPTION = (
@@ -26,6 +28,16 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     for router in routers:
         app.include_router(router)
     return app
+
+
+def lambda_handler_for(app: APIGatewayHttpResolver, role: Role | None = None) -> LambdaHandler:
+    """The Lambda entry point of an HTTP function: the bearer key's role (when the function has one
+    role) and the JSON media type are checked before the resolver parses or validates anything."""
+    from flagpost.api.auth import bearer_guard
+    from flagpost.api.problems import unsupported_media_type
+
+    guards = [bearer_guard(role)] if role is not None else []
+    return http_handler(app, *guards, unsupported_media_type)
 
 
 def all_routers() -> list[Router]:

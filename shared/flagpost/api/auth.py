@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from flagpost.api.problems import ForbiddenError, UnauthorizedError
+from flagpost.api.problems import ForbiddenError, ProblemError, UnauthorizedError, raw_problem
 from flagpost.config import settings
 from flagpost.lazy import lazy
 from flagpost.principals.models import Principal, Role
@@ -24,6 +28,19 @@ def principal_store() -> DynamoPrincipalStore:
         rotation_overlap_s=config.rotation_overlap_seconds,
         cache_s=config.auth_cache_seconds,
     )
+
+
+def bearer_guard(*roles: Role) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """A guard for `http_handler`: 401/403 before the resolver parses or validates the request."""
+
+    def guard(event: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            require(APIGatewayProxyEventV2(event), *roles)
+        except ProblemError as exc:
+            return raw_problem(exc.status, exc.detail, exc.headers)
+        return None
+
+    return guard
 
 
 def require(event: BaseProxyEvent, *roles: Role) -> Principal:

@@ -131,10 +131,15 @@ def unsupported_media_type(event: dict[str, Any]) -> dict[str, Any] | None:
     media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if not media or media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
         return None
-    body = Problem(title="Unsupported Media Type", status=415, detail="Send the body as application/json.")
+    return raw_problem(415, "Send the body as application/json.")
+
+
+def raw_problem(status: int, detail: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """A problem as a payload-v2 response, for answers given before the resolver runs."""
+    body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail)
     return {
-        "statusCode": 415,
-        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
+        "statusCode": status,
+        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE, **(headers or {})},
         "body": json.dumps(body.model_dump(exclude_none=True)),
         "isBase64Encoded": False,
     }
