@@ -53,8 +53,11 @@ def run(args: argparse.Namespace) -> int:
         fd = os.open(args.credentials_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(creds, out, indent=2)
-    print(json.dumps({"message": "flagpost local is up", "api": stack.url, "console": f"{stack.url}/console"}))
-    print(json.dumps(creds, indent=2), flush=True)
+    # The demo credentials first, the readiness line last: whoever waits for that line has seen them.
+    print(json.dumps(creds, indent=2))
+    print(
+        json.dumps({"message": "flagpost local is up", "api": stack.url, "console": f"{stack.url}/console"}), flush=True
+    )
     stopping.wait()
     stack.stop()
     print(json.dumps({"message": "flagpost local stopped"}), flush=True)

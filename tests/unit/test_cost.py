@@ -1,0 +1,50 @@
+"""infra/cost.py: the bill per million reports adds up, and moves the way the design says it should."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def cost() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("flagpost_cost", REPO / "infra" / "cost.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_total_is_the_sum_of_priced_lines(cost: ModuleType) -> None:
+    bill = cost.lines(cost.Assumptions())
+    assert all(line.cost >= 0 for line in bill)
+    assert cost.total(bill) == pytest.approx(sum(line.cost for line in bill))
+    assert {line.service for line in bill} >= {"API Gateway", "Lambda", "DynamoDB", "SQS", "KMS", "CloudWatch Logs"}
+
+
+def test_webhooks_of_100_cost_one_api_request_per_100_reports(cost: ModuleType) -> None:
+    quiet = cost.Assumptions(new_item_share=0.0)  # no items, so no review or delivery traffic
+    (api,) = [line for line in cost.lines(quiet) if line.service == "API Gateway"]
+    assert api.quantity == 10_000
+
+
+def test_summing_counters_per_batch_and_more_duplicates_cost_less(cost: ModuleType) -> None:
+    base = cost.Assumptions()
+    per_batch = dataclasses.replace(base, stats="per-batch")
+    all_new = dataclasses.replace(base, new_item_share=1.0)
+    assert cost.total(cost.lines(per_batch)) < cost.total(cost.lines(base)) < cost.total(cost.lines(all_new))
+
+
+def test_render_states_the_goal_verdict(cost: ModuleType) -> None:
+    text = cost.render(cost.Assumptions())
+    assert "goal <= $3.00:" in text
+    assert "total" in text
