@@ -387,21 +387,7 @@ class DynamoItemStore:
         ]
 
     def _history(self, item_id: str, at: datetime, event: str, actor: str, detail: dict[str, Any]) -> dict[str, Any]:
-        entry = {
-            "pk": f"ITEM#{item_id}",
-            "sk": f"HIST#{iso(at)}#{random.getrandbits(32):08x}",
-            "event": event,
-            "actor": actor,
-            "at": iso(at),
-            "detail": detail,
-        }
-        return {
-            "Put": {
-                "TableName": self.table,
-                "Item": to_item(entry),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+        return {"Put": history_put(self.table, item_id, at, event, actor, detail)}
 
     # ------------------------------------------------------------------ reads
     def _get_items(self, item_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -474,6 +460,32 @@ class DynamoItemStore:
 def lease_active(record: dict[str, Any], now: datetime) -> bool:
     """A lease holds until its expiry; an expired one is simply ignored (no clean-up job)."""
     return str(record.get("lease_expires_at", "")) > iso(now)
+
+
+def history_put(
+    table: str,
+    item_id: str,
+    at: datetime,
+    event: str,
+    actor: str,
+    detail: dict[str, Any],
+    *,
+    lease_id: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The Put of one append-only history entry, for every writer of an item's history."""
+    entry = {
+        "pk": f"ITEM#{item_id}",
+        # The random suffix keeps two changes within one millisecond apart; both sort by time.
+        "sk": f"HIST#{iso(at)}#{random.getrandbits(32):08x}",
+        "event": event,
+        "actor": actor,
+        "at": iso(at),
+        "lease_id": lease_id,
+        "note": note,
+        "detail": detail,
+    }
+    return {"TableName": table, "Item": to_item(entry), "ConditionExpression": "attribute_not_exists(pk)"}
 
 
 def item_from_record(record: dict[str, Any], now: datetime | None = None) -> Item:

@@ -6,7 +6,6 @@ may only create (``attribute_not_exists``). Nothing here updates or deletes a hi
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from flagpost import aws
 from flagpost.config import Settings, settings
-from flagpost.items.store import iso
+from flagpost.items.store import history_put
 from flagpost.store.dynamo import (
     StoreUnavailableError,
     error_code,
@@ -92,22 +91,16 @@ class DynamoReviewStore:
         if names:
             update["ExpressionAttributeNames"] = names
         assert change.at is not None, "a history entry needs its time"
-        entry = {
-            "pk": f"ITEM#{change.item_id}",
-            # The random suffix keeps two changes within one millisecond apart; both sort by time.
-            "sk": f"HIST#{iso(change.at)}#{random.getrandbits(32):08x}",
-            "event": change.event,
-            "actor": change.actor,
-            "at": iso(change.at),
-            "lease_id": change.lease_id,
-            "note": change.note,
-            "detail": change.detail,
-        }
-        history = {
-            "TableName": self.table,
-            "Item": to_item(entry),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
+        history = history_put(
+            self.table,
+            change.item_id,
+            change.at,
+            change.event,
+            change.actor,
+            change.detail,
+            lease_id=change.lease_id,
+            note=change.note,
+        )
         try:
             self.dynamodb.transact_write_items(TransactItems=[{"Update": update}, {"Put": history}])
         except ClientError as exc:
