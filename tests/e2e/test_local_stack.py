@@ -63,3 +63,21 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     assert not any("Traceback" in line for line in stack.output)
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{stack.api}/v1/health", timeout=2)
+
+
+def test_a_burst_of_simultaneous_connections_is_served(local_stack: RunningStack) -> None:
+    import threading
+
+    barrier = threading.Barrier(40)
+    codes: list[int] = []
+
+    def hit() -> None:
+        barrier.wait()
+        codes.append(requests.get(f"{local_stack.api}/v1/health", timeout=30).status_code)
+
+    threads = [threading.Thread(target=hit) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [200] * 40

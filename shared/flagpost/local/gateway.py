@@ -248,6 +248,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 resets bursts of simultaneous connections (20 flaggers at once).
+    request_queue_size = 128
 
     def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int = 0) -> None:
         self.gateway = gateway
