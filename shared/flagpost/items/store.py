@@ -8,6 +8,9 @@ Layout of the items table (pk, sk):
 - ``REPORT#<report_id>``, ``REPORT``: one report's provenance; ``report_item``/``received_at`` index
   the reports of an item.
 - ``REPORT#<report_id>``, ``TEXT``: the report's free text, deleted by TTL after the retention period.
+- ``ITEM#<item_id>``, ``NOTE#<at>#<n>``: a reviewer's note, a retraction's reason or a platform's note,
+  deleted by TTL after the retention period. Decisions and history entries refer to it by ``note_id``,
+  so they stay whole (and the history unedited) when the text goes.
 
 A submission's reports are grouped by item and written in transactions of at most 100 actions:
 each item's create-or-update, with its reports, lands whole or not at all. Report ids derive from
@@ -38,6 +41,7 @@ from flagpost.normalize import Target
 from flagpost.store.dynamo import StoreUnavailableError, error_code, from_item, to_item
 
 MAX_ACTIONS_PER_TRANSACTION = 100
+NOTE_PREFIX = "NOTE#"
 # Reports of one item per transaction; a larger group lands over several rounds.
 MAX_REPORTS_PER_GROUP = 40
 MAX_ATTEMPTS = 8
@@ -471,9 +475,12 @@ def history_put(
     detail: dict[str, Any],
     *,
     lease_id: str | None = None,
-    note: str | None = None,
+    note_id: str | None = None,
 ) -> dict[str, Any]:
-    """The Put of one append-only history entry, for every writer of an item's history."""
+    """The Put of one append-only history entry, for every writer of an item's history.
+
+    Free text never goes into the entry: it refers to a note record (`note_put`) that expires.
+    """
     entry = {
         "pk": f"ITEM#{item_id}",
         # The random suffix keeps two changes within one millisecond apart; both sort by time.
@@ -482,15 +489,35 @@ def history_put(
         "actor": actor,
         "at": iso(at),
         "lease_id": lease_id,
-        "note": note,
+        "note_id": note_id,
         "detail": detail,
     }
     return {"TableName": table, "Item": to_item(entry), "ConditionExpression": "attribute_not_exists(pk)"}
 
 
-def item_from_record(record: dict[str, Any], now: datetime | None = None) -> Item:
-    """The stored status is where the item rests; `in_review` is derived from a live lease."""
+def new_note_id(at: datetime) -> str:
+    """The sort key of a note record; decisions and history entries keep it as `note_id`."""
+    return f"{NOTE_PREFIX}{iso(at)}#{random.getrandbits(32):08x}"
+
+
+def note_put(table: str, item_id: str, note_id: str, text: str, at: datetime, retention_days: int) -> dict[str, Any]:
+    """The Put of one free-text note; DynamoDB's TTL deletes it `retention_days` after it was written."""
+    note = {
+        "pk": f"ITEM#{item_id}",
+        "sk": note_id,
+        "text": text,
+        "expires_at": int((at + timedelta(days=retention_days)).timestamp()),
+    }
+    return {"TableName": table, "Item": to_item(note), "ConditionExpression": "attribute_not_exists(pk)"}
+
+
+def item_from_record(record: dict[str, Any], now: datetime | None = None, notes: dict[str, str] | None = None) -> Item:
+    """The stored status is where the item rests; `in_review` is derived from a live lease.
+
+    `notes` (note_id -> text) fills in the decisions' notes; without it, or once a note expired, they are null.
+    """
     now = now or datetime.now(UTC)
+    notes = notes or {}
     stored = ItemStatus(record["status"])
     awaiting = stored.awaits_review
     return Item(
@@ -504,7 +531,7 @@ def item_from_record(record: dict[str, Any], now: datetime | None = None) -> Ite
         first_seen_at=record["first_seen_at"],
         last_seen_at=record["last_seen_at"],
         due_at=record["due_at"],
-        decisions=record.get("decisions", []),
+        decisions=[{**d, "note": notes.get(str(d.get("note_id")), d.get("note"))} for d in record.get("decisions", [])],
         queue=record.get("queue"),
         overdue=awaiting and str(record["due_at"]) < iso(now),
     )

@@ -31,7 +31,11 @@ class Decision(BaseModel):
     category: Category | None = None
     reason: str | None = None
     platforms: list[str] = Field(default_factory=list)
-    note: str | None = None
+    note: str | None = Field(
+        default=None,
+        description="the reviewer's note: in decision answers and item details, not in listings; "
+        "null once the retention period deleted it",
+    )
 
 
 class Item(BaseModel):

@@ -120,7 +120,7 @@ class HistoryEntry(BaseModel):
     event: str
     actor: str
     lease_id: str | None = None
-    note: str | None = None
+    note: str | None = Field(default=None, description="null once the retention period deleted it")
     detail: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from flagpost.api.problems import BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError
 from flagpost.config import Settings, settings
-from flagpost.items.store import QUEUE_ESCALATED, iso, item_from_record, lease_active
+from flagpost.items.store import QUEUE_ESCALATED, iso, item_from_record, lease_active, new_note_id
 from flagpost.lazy import lazy
 from flagpost.models.item import Decision, Item, ItemStatus
 from flagpost.models.report import Priority
@@ -268,7 +268,7 @@ class ReviewService:
                 # re-read and decided on the item as it is now.
                 continue
             self._count_decision(change.event, record, now)
-            return item_from_record(self._record(item_id), now)
+            return self._item_with_notes(item_id, now)
         self._explain_conflict(item_id, reviewer_id, decision.lease_id)
         raise AssertionError("unreachable")  # pragma: no cover - _explain_conflict always raises
 
@@ -277,6 +277,7 @@ class ReviewService:
     ) -> ItemWrite:
         priority = Priority(record["priority"])
         prior = set(record.get("confirmations", []))
+        note_id = new_note_id(now) if decision.note else None
         entry = Decision(
             decision=decision.decision,
             reviewer_id=reviewer_id,
@@ -284,13 +285,14 @@ class ReviewService:
             category=decision.category,
             reason=decision.reason.value if decision.reason else None,
             platforms=decision.platforms or [],
-            note=decision.note,
         )
+        # The decision keeps a reference to its note; the text lives in a record that expires.
+        stored = entry.model_dump(mode="json", exclude_none=True) | ({"note_id": note_id} if note_id else {})
         plan = _Plan(
             values={
                 **self._lease_values(reviewer_id, decision.lease_id, record["status"]),
                 ":p": priority.value,
-                ":d": [entry.model_dump(mode="json", exclude_none=True)],
+                ":d": [stored],
                 ":none": [],
                 ":at": iso(now),
             },
@@ -328,6 +330,7 @@ class ReviewService:
             at=now,
             lease_id=decision.lease_id,
             note=decision.note,
+            note_id=note_id,
             detail=plan.detail,
         )
 
@@ -368,6 +371,7 @@ class ReviewService:
         record = self._record(item_id)
         if record["status"] != ItemStatus.CONFIRMED.value:
             raise ConflictError(f"Only a confirmed item can be retracted; this one is {record['status']}.")
+        note_id = new_note_id(now)  # the reason is free text: it expires with the notes
         change = ItemWrite(
             item_id=item_id,
             update="SET #s = :retracted, retracted_at = :at, retraction = :r",
@@ -376,20 +380,21 @@ class ReviewService:
                 ":retracted": ItemStatus.RETRACTED.value,
                 ":confirmed": ItemStatus.CONFIRMED.value,
                 ":at": iso(now),
-                ":r": {"reviewer_id": reviewer_id, "at": iso(now), "reason": reason},
+                ":r": {"reviewer_id": reviewer_id, "at": iso(now), "note_id": note_id},
             },
             names={"#s": "status"},
             event="retracted",
             actor=reviewer_id,
             at=now,
             note=reason,
+            note_id=note_id,
         )
         try:
             self.store.write(change)
         except LostRaceError:
             raise ConflictError("The item is no longer confirmed (retracted already?).") from None
         self.metric("ItemsRetracted", 1)
-        return item_from_record(self._record(item_id), now)
+        return self._item_with_notes(item_id, now)
 
     # ------------------------------------------------------------------ reads
     def _record(self, item_id: str) -> dict[str, Any]:
@@ -398,9 +403,13 @@ class ReviewService:
             raise NotFoundError(f"No item {item_id!r}.")
         return record
 
+    def _item_with_notes(self, item_id: str, now: datetime) -> Item:
+        return item_from_record(self._record(item_id), now, self.store.notes(item_id))
+
     def detail(self, item_id: str) -> ItemDetail:
         now = self.clock()
         record = self._record(item_id)
+        notes = self.store.notes(item_id)
         reports, truncated = self.store.reports(item_id, DETAIL_REPORTS)
         texts = self.store.descriptions([r["report_id"] for r in reports])
         lease = (
@@ -409,7 +418,7 @@ class ReviewService:
             else None
         )
         return ItemDetail(
-            **item_from_record(record, now).model_dump(),
+            **item_from_record(record, now, notes).model_dump(),
             reports=[
                 ReportSummary.model_validate(
                     {k: v for k, v in r.items() if k in ReportSummary.model_fields}
@@ -419,7 +428,10 @@ class ReviewService:
             ],
             reports_truncated=truncated,
             history=[
-                HistoryEntry.model_validate({k: v for k, v in h.items() if k in HistoryEntry.model_fields})
+                HistoryEntry.model_validate(
+                    {k: v for k, v in h.items() if k in HistoryEntry.model_fields}
+                    | {"note": notes.get(str(h.get("note_id")), h.get("note"))}
+                )
                 for h in self.store.history(item_id)
             ],
             lease=lease,

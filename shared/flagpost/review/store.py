@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from flagpost import aws
 from flagpost.config import Settings, settings
-from flagpost.items.store import history_put
+from flagpost.items.store import NOTE_PREFIX, history_put, new_note_id, note_put
 from flagpost.store.dynamo import (
     StoreUnavailableError,
     error_code,
@@ -53,7 +53,8 @@ class ItemWrite:
     actor: str = ""
     at: datetime | None = None
     lease_id: str | None = None
-    note: str | None = None
+    note: str | None = None  # free text: stored as its own expiring record, referred to by note_id
+    note_id: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -91,6 +92,12 @@ class DynamoReviewStore:
         if names:
             update["ExpressionAttributeNames"] = names
         assert change.at is not None, "a history entry needs its time"
+        actions: list[dict[str, Any]] = [{"Update": update}]
+        note_id = None
+        if change.note:
+            note_id = change.note_id or new_note_id(change.at)
+            put = note_put(self.table, change.item_id, note_id, change.note, change.at, self.config.text_retention_days)
+            actions.append({"Put": put})
         history = history_put(
             self.table,
             change.item_id,
@@ -99,10 +106,11 @@ class DynamoReviewStore:
             change.actor,
             change.detail,
             lease_id=change.lease_id,
-            note=change.note,
+            note_id=note_id,
         )
+        actions.append({"Put": history})
         try:
-            self.dynamodb.transact_write_items(TransactItems=[{"Update": update}, {"Put": history}])
+            self.dynamodb.transact_write_items(TransactItems=actions)
         except ClientError as exc:
             if error_code(exc) == "TransactionCanceledException":
                 codes = [r.get("Code", "None") for r in exc.response.get("CancellationReasons") or []]
@@ -181,6 +189,24 @@ class DynamoReviewStore:
             records.extend(page.records)
             if page.last_key is None:
                 return records
+            start = page.last_key
+
+    def notes(self, item_id: str) -> dict[str, str]:
+        """note_id -> text of the item's notes that still exist (the retention TTL deletes them)."""
+        found: dict[str, str] = {}
+        start: dict[str, Any] | None = None
+        while True:
+            page = self._query(
+                {
+                    "KeyConditionExpression": "pk = :pk AND begins_with(sk, :n)",
+                    "ExpressionAttributeValues": to_item({":pk": f"ITEM#{item_id}", ":n": NOTE_PREFIX}),
+                    "ConsistentRead": True,
+                },
+                start,
+            )
+            found |= {str(r["sk"]): str(r.get("text", "")) for r in page.records}
+            if page.last_key is None:
+                return found
             start = page.last_key
 
     def reports(self, item_id: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
