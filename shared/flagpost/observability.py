@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +34,13 @@ def lambda_entry(handle: LambdaHandler, correlation_id_path: str | None = None) 
         return handle(event, context)
 
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+        if "stage" not in metrics.default_dimensions:
+            # Stages share an account's namespace: every metric carries its service and stage, and the
+            # alarms select theirs. Set here, not at import, which may happen before the environment is.
+            metrics.set_default_dimensions(
+                service=os.environ.get("POWERTOOLS_SERVICE_NAME", "flagpost"),
+                stage=os.environ.get("FLAGPOST_STAGE", "local"),
+            )
         try:
             return instrumented(event, context)
         finally:

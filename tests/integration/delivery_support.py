@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flagpost import lazy
 from flagpost.items.store import DynamoItemStore, IncomingReport
 from flagpost.local.harness import InProcessStack
+from flagpost.local.receiver import Receiver
 from flagpost.models.report import ReportIn
 from flagpost.normalize import normalize_url
+from flagpost.principals.models import IssuedCredentials, Role
 
 
 def land_items(urls: list[str], flagger_id: str = "fla_test") -> list[str]:
@@ -45,3 +48,21 @@ def set_status(stack: InProcessStack, item_id: str, status: str, platforms: list
         ExpressionAttributeNames={"#s": "status", "#q": "queue"},
         ExpressionAttributeValues=values,
     )
+
+
+def push_platform(stack: InProcessStack, receiver: Any, **behaviour: Any) -> tuple[IssuedCredentials, Receiver]:
+    """A platform owning example.org whose endpoint is a Receiver on 127.0.0.1 (made by `receiver(**kw)`)."""
+    domains = behaviour.pop("domains", ["example.org"])
+    creds = stack.principals().create(
+        Role.PLATFORM, "Pushed", endpoint="http://127.0.0.1:1/placeholder", domains=domains
+    )
+    hook = receiver(secret=creds.secret, **behaviour).start()
+    # The receiver verifies with the platform's secret, which exists only once the platform does.
+    stack.client("dynamodb").update_item(
+        TableName=stack.stack.physical("PrincipalsTable"),
+        Key={"pk": {"S": f"P#{creds.principal.id}"}, "sk": {"S": "PROFILE"}},
+        UpdateExpression="SET endpoint = :e",
+        ExpressionAttributeValues={":e": {"S": hook.url}},
+    )
+    lazy.reset()
+    return creds, hook

@@ -131,8 +131,13 @@ def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("fake_credentials")
 def test_translated_non_lambda_resources_are_created_by_cloudformation(cfn: dict[str, Any]) -> None:
-    # Given the translated template without its Lambda resources (moto cannot run our code)
+    # Given the translated template without its Lambda resources (moto cannot run our code), nor
+    # what points at them (the schedule's EventBridge rule targets MonitorFunction)
     resources = {name: r for name, r in cfn["Resources"].items() if not r["Type"].startswith("AWS::Lambda::")}
+    dropped = set(cfn["Resources"]) - set(resources)
+    for name, resource in list(resources.items()):
+        if resource["Type"] == "AWS::Events::Rule" and _refs(resource["Properties"]) & dropped:
+            del resources[name]
     skipped = {r["Type"] for r in resources.values() if resource_class_from_type(r["Type"]) is None}
     assert skipped == NOT_IN_MOTO, "moto's CloudFormation support changed: update NOT_IN_MOTO deliberately"
     body = {
@@ -389,7 +394,7 @@ def test_alarms_notify_the_alarm_topic_and_cover_every_function(cfn: dict[str, A
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
         named = {ref for ref in _refs(alarm["Properties"]) if not ref.startswith("AWS::")}
-        assert named <= set(cfn["Resources"]), name
+        assert named <= set(cfn["Resources"]) | set(cfn["Parameters"]), name
     functions = set(_of_type(cfn, "AWS::Lambda::Function"))
     for name in ("FunctionErrorsAlarm", "FunctionThrottlesAlarm"):
         assert _refs(alarms[name]["Properties"]["Metrics"]) == functions, f"{name} misses a function"
@@ -437,3 +442,19 @@ def test_bootstrap_admin_finds_the_stacks_table_and_key_and_makes_a_working_key(
         with pytest.raises(SystemExit, match="already has an active admin"):
             bootstrap.bootstrap(session, STACK, "Someone else")
         assert bootstrap.bootstrap(session, STACK, "Deputy", another=True)[0].principal.role is Role.ADMIN
+
+
+def test_the_monitor_runs_every_minute_and_its_silence_alarms(cfn: dict[str, Any]) -> None:
+    rules = _of_type(cfn, "AWS::Events::Rule")
+    (rule,) = [r for r in rules.values() if "MonitorFunction" in _refs(r["Properties"]["Targets"])]
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    assert rule["Properties"].get("State", "ENABLED") == "ENABLED"
+    alarm = cfn["Resources"]["OverdueItemsAlarm"]["Properties"]
+    assert alarm["MetricName"] == "OverdueItems"
+    assert alarm["Period"] == 60
+    assert alarm["TreatMissingData"] == "breaching", "a monitor that stopped publishing must be noticed"
+    permissions = _of_type(cfn, "AWS::Lambda::Permission")
+    assert any(
+        p["Properties"]["Principal"] == "events.amazonaws.com" and "MonitorFunction" in _refs(p["Properties"])
+        for p in permissions.values()
+    )

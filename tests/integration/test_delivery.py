@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from delivery_support import land_items, set_status  # type: ignore[import-not-found]
+from delivery_support import land_items, push_platform, set_status  # type: ignore[import-not-found]
 
 from flagpost import lazy
 from flagpost.delivery.feed import FeedStore, InvalidCursorError, decode_cursor, encode_cursor
@@ -173,19 +173,6 @@ def receiver() -> Iterator[Receiver]:
         r.stop()
 
 
-def _push_platform(local_aws: InProcessStack, receiver: Any, **behaviour: Any) -> tuple[IssuedCredentials, Receiver]:
-    creds = platform(local_aws, "Pushed", endpoint="http://127.0.0.1:1/placeholder", domains=["example.org"])
-    hook = receiver(secret=creds.secret, **behaviour).start()
-    local_aws.client("dynamodb").update_item(
-        TableName=local_aws.stack.physical("PrincipalsTable"),
-        Key={"pk": {"S": f"P#{creds.principal.id}"}, "sk": {"S": "PROFILE"}},
-        UpdateExpression="SET endpoint = :e",
-        ExpressionAttributeValues={":e": {"S": hook.url}},
-    )
-    lazy.reset()
-    return creds, hook
-
-
 def _entries_state(stack: InProcessStack, platform_id: str) -> list[str]:
     return [e.delivery for e in feed_store().read(platform_id, 0, 1000)]
 
@@ -193,7 +180,7 @@ def _entries_state(stack: InProcessStack, platform_id: str) -> list[str]:
 def test_a_flaky_endpoint_gets_every_entry_exactly_once(
     local_aws: InProcessStack, receiver: Any, fast_retries: None
 ) -> None:
-    creds, hook = _push_platform(local_aws, receiver, fail_ratio=0.5, delay_s=0.15)
+    creds, hook = push_platform(local_aws, receiver, fail_ratio=0.5, delay_s=0.15)
     items = land_items([f"https://example.org/flaky/{i}" for i in range(200)])
     for item_id in items:
         set_status(local_aws, item_id, "confirmed")
@@ -216,7 +203,7 @@ def test_a_dead_endpoint_parks_entries_in_the_dlq_marked_failed(
 ) -> None:
     monkeypatch.setenv("FLAGPOST_FORWARD_MAX_ATTEMPTS", "3")
     lazy.reset()
-    creds, hook = _push_platform(local_aws, receiver, always=503)
+    creds, hook = push_platform(local_aws, receiver, always=503)
     (item_id,) = land_items(["https://example.org/dead/1"])
     set_status(local_aws, item_id, "confirmed")
     pump_until(local_aws, lambda: _entries_state(local_aws, creds.principal.id) == ["failed"], 60)
@@ -234,7 +221,7 @@ def test_send_time_guard_refuses_an_endpoint_that_now_resolves_inside(
     local_aws: InProcessStack, receiver: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Registered while loopback was allowed (as `flagpost local` allows it); deployed settings refuse it."""
-    creds, hook = _push_platform(local_aws, receiver)
+    creds, hook = push_platform(local_aws, receiver)
     (item_id,) = land_items(["https://example.org/rebind/1"])
     set_status(local_aws, item_id, "confirmed")
     monkeypatch.setenv("FLAGPOST_ALLOW_LOOPBACK_ENDPOINTS", "false")
@@ -246,7 +233,7 @@ def test_send_time_guard_refuses_an_endpoint_that_now_resolves_inside(
 
 
 def test_a_4xx_is_permanent_after_one_attempt(local_aws: InProcessStack, receiver: Any, fast_retries: None) -> None:
-    creds, hook = _push_platform(local_aws, receiver, always=410)
+    creds, hook = push_platform(local_aws, receiver, always=410)
     (item_id,) = land_items(["https://example.org/gone/1"])
     set_status(local_aws, item_id, "confirmed")
     pump_until(local_aws, lambda: _entries_state(local_aws, creds.principal.id) == ["failed"], 30)
@@ -254,7 +241,7 @@ def test_a_4xx_is_permanent_after_one_attempt(local_aws: InProcessStack, receive
 
 
 def test_retry_after_is_honoured(local_aws: InProcessStack, receiver: Any, fast_retries: None) -> None:
-    creds, hook = _push_platform(local_aws, receiver, always=429, retry_after="3")
+    creds, hook = push_platform(local_aws, receiver, always=429, retry_after="3")
     (item_id,) = land_items(["https://example.org/busy/1"])
     set_status(local_aws, item_id, "confirmed")
     pump_until(local_aws, lambda: hook.attempts >= 1, 30)

@@ -1,10 +1,12 @@
-"""Event-source mappings for the local stack: SQS queues and DynamoDB streams polled as Lambda would.
+"""Event sources for the local stack: SQS queues and DynamoDB streams polled as Lambda would, and schedules.
 
 SQS: batches up to BatchSize (gathering several receives within the batching window), deletes what
 succeeded, and leaves failures to reappear after the visibility timeout; the queue's own redrive
 policy then moves a message to its DLQ after maxReceiveCount receives - moto implements that part.
 DynamoDB streams: records in shard order; a failed batch is retried from the first failed record
 (with ReportBatchItemFailures) or whole, which blocks the shard as on AWS, until MaximumRetryAttempts.
+Schedules: rate(...) expressions invoke their function with EventBridge's "Scheduled Event", the first
+time one period after start, as a new rule does; a failed run is logged and the next one comes anyway.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.config import Config
 
 from flagpost.local.provision import Stack
-from flagpost.local.runtime import BaseRuntime
-from flagpost.local.template import QueueSource, StreamSource, Template
+from flagpost.local.runtime import ACCOUNT_ID, BaseRuntime
+from flagpost.local.template import QueueSource, ScheduleSource, StreamSource, Template
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +224,67 @@ class StreamPoller(_Poller):
             self.attempts[shard] = 0
 
 
+def scheduled_event(rule_arn: str, region: str, account: str, at: datetime | None = None) -> dict[str, Any]:
+    """What EventBridge sends a function on a schedule."""
+    at = at or datetime.now(UTC)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }
+
+
+class SchedulePoller(_Poller):
+    """Invokes a function every `source.every_s` seconds, starting one period after it was built."""
+
+    def __init__(
+        self,
+        runtime: BaseRuntime,
+        function: str,
+        source: ScheduleSource,
+        stop: threading.Event,
+        clock: Callable[[], float] = time.monotonic,
+        account: str = ACCOUNT_ID,
+    ) -> None:
+        super().__init__(f"{function}.{source.name}", stop)
+        self.runtime, self.function, self.source, self.account = runtime, function, source, account
+        self.clock = clock
+        self.next_at = clock() + source.every_s
+        self.rule_arn = f"arn:aws:events:{runtime.region}:{account}:rule/{function}-{source.name}"
+
+    def poll_once(self) -> bool:
+        if self.clock() < self.next_at:
+            return False
+        # Runs missed while the machine slept are not caught up, as EventBridge does not either.
+        while self.next_at <= self.clock():
+            self.next_at += self.source.every_s
+        self.fire()
+        return True
+
+    def fire(self) -> Any:
+        event = scheduled_event(self.rule_arn, self.runtime.region, self.account)
+        try:
+            return self.runtime.invoke(self.function, event, correlation_id=event["id"])
+        except Exception as exc:
+            self.runtime.log_exception(self.function, exc)
+            return None
+
+
+def build_schedules(template: Template, runtime: BaseRuntime, stop: threading.Event) -> list[SchedulePoller]:
+    """One timer per Schedule event of the template."""
+    return [
+        SchedulePoller(runtime, spec.logical_id, source, stop)
+        for spec in template.functions
+        for source in spec.schedules
+    ]
+
+
 def build_pollers(
     template: Template,
     stack: Stack,
@@ -256,8 +322,9 @@ def start_event_sources(
     pollers_per_queue: int = 2,
     endpoint_url: str | None = None,
 ) -> list[_Poller]:
-    """Build the pollers and run each in its own thread until `stop` is set."""
+    """Build the pollers and schedules and run each in its own thread until `stop` is set."""
     pollers = build_pollers(template, stack, runtime, session, stop, pollers_per_queue, endpoint_url)
+    pollers += build_schedules(template, runtime, stop)
     for poller in pollers:
         poller.start()
     return pollers

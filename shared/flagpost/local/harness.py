@@ -88,6 +88,14 @@ class InProcessStack:
                 break
         return delivered
 
+    def fire_schedules(self) -> dict[str, Any]:
+        """Run every scheduled function once now, as EventBridge would; logical id -> what it returned."""
+        stop = threading.Event()
+        return {
+            poller.function: poller.fire()
+            for poller in event_sources.build_schedules(self.template, self.runtime, stop)
+        }
+
     def client(self, service: str) -> Any:
         return self.session.client(service)  # type: ignore[call-overload]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,28 @@ class StreamSource:
 
 
 @dataclass(frozen=True)
+class ScheduleSource:
+    name: str
+    expression: str  # as in the template: rate(1 minute)
+    every_s: int
+
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_RATE_UNIT_S = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_seconds(expression: str) -> int:
+    """Seconds between runs of an EventBridge `rate(...)` expression; cron expressions are not emulated."""
+    match = _RATE.match(expression.strip())
+    if match is None:
+        raise ValueError(f"the local stack emulates rate(...) schedules only, not {expression!r}")
+    every = int(match.group(1)) * _RATE_UNIT_S[match.group(2).rstrip("s")]
+    if every <= 0:
+        raise ValueError(f"{expression!r} never runs")
+    return every
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     code_uri: str
@@ -66,6 +89,7 @@ class FunctionSpec:
     routes: tuple[HttpRoute, ...] = ()
     queues: tuple[QueueSource, ...] = ()
     streams: tuple[StreamSource, ...] = ()
+    schedules: tuple[ScheduleSource, ...] = ()
     reserved_concurrency: int | None = None
 
     @property
@@ -152,6 +176,7 @@ def _function_spec(logical_id: str, properties: dict[str, Any], globals_: dict[s
     routes: list[HttpRoute] = []
     queues: list[QueueSource] = []
     streams: list[StreamSource] = []
+    schedules: list[ScheduleSource] = []
     for name, event in (props.get("Events") or {}).items():
         kind, ev = event.get("Type"), event.get("Properties", {})
         if kind == "HttpApi":
@@ -177,6 +202,11 @@ def _function_spec(logical_id: str, properties: dict[str, Any], globals_: dict[s
                     max_retry_attempts=int(ev.get("MaximumRetryAttempts", -1)),
                 )
             )
+        elif kind == "Schedule":
+            if ev.get("Enabled", True) is False or str(ev.get("State", "ENABLED")).upper() == "DISABLED":
+                continue
+            expression = str(ev["Schedule"])
+            schedules.append(ScheduleSource(name=name, expression=expression, every_s=rate_seconds(expression)))
         else:
             raise ValueError(f"{logical_id}.{name}: the local stack does not emulate {kind} events")
     return FunctionSpec(
@@ -189,5 +219,6 @@ def _function_spec(logical_id: str, properties: dict[str, Any], globals_: dict[s
         routes=tuple(routes),
         queues=tuple(queues),
         streams=tuple(streams),
+        schedules=tuple(schedules),
         reserved_concurrency=props.get("ReservedConcurrentExecutions"),
     )

@@ -69,7 +69,7 @@ def _utcnow() -> datetime:
 
 
 def _emit(name: str, value: float) -> None:
-    metrics.add_metric(name=name, unit="Count", value=value)
+    metrics.add_metric(name=name, unit="Seconds" if name.endswith("Seconds") else "Count", value=value)
 
 
 def confirmations_required(priority: Priority) -> int:
@@ -362,6 +362,10 @@ class ReviewService:
 
     def _count_decision(self, event: str, record: dict[str, Any], now: datetime) -> None:
         self.metric(f"Items{event.title().replace('_', '')}", 1)
+        if event in ("confirmed", "rejected"):
+            # Review latency as regulators count it: from the first report to the final decision.
+            first = datetime.fromisoformat(str(record["first_seen_at"]))
+            self.metric("ReviewLatencySeconds", max(0.0, (now - first).total_seconds()))
         if str(record["due_at"]) < iso(now):
             self.metric("OverdueDecisions", 1)
 
@@ -475,9 +479,6 @@ class ReviewService:
                 part += 1
             if len(items) >= limit:
                 break
-        overdue = sum(1 for item in items if item.overdue)
-        if overdue:
-            self.metric("OverdueItemsListed", overdue)
         next_cursor = None
         if part < len(parts):
             next_cursor = _encode_cursor(_Cursor(v=1, status=status.value, part=part, key=_key(start)))
@@ -499,7 +500,6 @@ class ReviewService:
                 if entry["queue_sort"].split("#")[1] < stamp:
                     overdue += 1
             out.append(QueueCount(queue=queue, waiting=waiting, leased=leased, overdue=overdue))
-            self.metric(f"ItemsOverdue{queue.title()}", overdue)
         return QueueCounts(queues=out, at=now)
 
 

@@ -67,17 +67,43 @@ def test_events_become_routes_queue_and_stream_sources() -> None:
     assert stream.max_retry_attempts == -1
 
 
-def test_unsupported_event_types_are_refused_loudly() -> None:
-    body = {
+def _with_event(event: dict[str, object]) -> dict[str, object]:
+    return {
         "Resources": {
             "Fn": {
                 "Type": "AWS::Serverless::Function",
-                "Properties": {"CodeUri": "x", "Handler": "h.f", "Events": {"E": {"Type": "Schedule"}}},
+                "Properties": {"CodeUri": "x", "Handler": "h.f", "Events": {"E": event}},
             }
         }
     }
-    with pytest.raises(ValueError, match="does not emulate Schedule"):
+
+
+def test_unsupported_event_types_are_refused_loudly() -> None:
+    with pytest.raises(ValueError, match="does not emulate S3"):
+        Template.from_dict(_with_event({"Type": "S3"}), root=Path())
+
+
+@pytest.mark.parametrize(
+    ("expression", "seconds"),
+    [("rate(1 minute)", 60), ("rate(5 minutes)", 300), ("rate(2 hours)", 7200), ("rate(1 day)", 86400)],
+)
+def test_rate_schedules_are_read(expression: str, seconds: int) -> None:
+    body = _with_event({"Type": "Schedule", "Properties": {"Schedule": expression}})
+    (schedule,) = Template.from_dict(body, root=Path()).function("Fn").schedules
+    assert (schedule.name, schedule.expression, schedule.every_s) == ("E", expression, seconds)
+
+
+@pytest.mark.parametrize("expression", ["cron(0 * * * ? *)", "rate(0 minutes)", "rate(1 fortnight)", "every minute"])
+def test_schedules_the_local_stack_cannot_keep_are_refused(expression: str) -> None:
+    body = _with_event({"Type": "Schedule", "Properties": {"Schedule": expression}})
+    with pytest.raises(ValueError, match=r"rate\(\.\.\.\) schedules only|never runs"):
         Template.from_dict(body, root=Path())
+
+
+def test_a_disabled_schedule_is_not_run() -> None:
+    for disabled in ({"Enabled": False}, {"State": "DISABLED"}):
+        body = _with_event({"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)", **disabled}})
+        assert Template.from_dict(body, root=Path()).function("Fn").schedules == ()
 
 
 def test_a_route_declared_twice_is_an_error() -> None:
