@@ -23,7 +23,7 @@ REGION ?= eu-west-1
 SAM_CONFIG ?= infra/samconfig.toml
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: help setup browser run test lint typecheck cfn-lint checkov validate build deploy unit integration e2e bench fuzz openapi clean
+.PHONY: help setup browser run test lint typecheck cfn-lint checkov validate build deploy dashboard unit integration e2e bench fuzz openapi clean
 
 help:
 	@echo "make run      - set up and start the whole stack on 127.0.0.1:$(PORT) (flagpost local)"
@@ -34,6 +34,7 @@ help:
 	@echo "make validate - sam validate --lint"
 	@echo "make build    - sam build (functions and the layer, arm64, into .aws-sam/build)"
 	@echo "make deploy   - build and sam deploy with $(SAM_CONFIG) (guided on first use; see docs/deploy.md)"
+	@echo "make dashboard - (re)publish the deployed stack's CloudWatch dashboard (infra/dashboard.py)"
 	@echo "make bench    - print the benchmark table (see docs/BENCHMARKS.md)"
 	@echo "make openapi  - regenerate docs/openapi.json from the resolvers"
 	@echo "make browser  - install Debian's chromium for the console's browser tests, if missing"
@@ -101,6 +102,14 @@ deploy: build
 	else \
 		$(SAM) deploy --guided --config-file $(abspath $(SAM_CONFIG)) --template-file .aws-sam/build/template.yaml; \
 	fi
+	$(MAKE) --no-print-directory dashboard
+
+# The dashboard follows the template (every function, queue, table and alarm) with the stack's
+# physical names; it is named after the stack. Stack and region come from $(SAM_CONFIG).
+dashboard: setup
+	$(BIN)/python infra/dashboard.py --publish \
+		--stack-name "$$(sed -n 's/^stack_name = "\(.*\)"/\1/p' $(SAM_CONFIG) | head -1)" \
+		--region "$$(sed -n 's/^region = "\(.*\)"/\1/p' $(SAM_CONFIG) | head -1 | grep . || echo $(REGION))" >/dev/null
 
 unit: setup
 	$(BIN)/pytest tests/unit $(PYTEST_FLAGS)
