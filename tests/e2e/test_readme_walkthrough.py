@@ -45,5 +45,10 @@ def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
         assert '"decision":"confirm"' in out.replace(" ", "")
         assert '"outcome":"removed"' in out.replace(" ", "")
         assert "My platform" in out
+        # 6: the stats and the yearly report count what the walkthrough did
+        assert re.search(r"items 2\s+reports 3\s+overdue 0\s+failed deliveries 0", out), out
+        assert re.search(r"^confirmed\s+1\s*$", out, re.M), out
+        assert "decisions.confirmed,1" in out, out
+        assert re.search(r"actions_by_platform\.\S+\.removed,1", out), out
     finally:
         assert stack.stop() == 0
