@@ -1,6 +1,6 @@
 """Cost per million reports at AWS list prices, derived from what the code does per report (docs/deploy.md).
 
-Usage: `.venv/bin/python infra/cost.py [--new-item-share 0.2] [--stats per-batch] ...` (`--help` lists all).
+Usage: `.venv/bin/python infra/cost.py [--new-item-share 0.2] [--stats per-record] ...` (`--help` lists all).
 
 Each line of the table is a count per million reports times a list price. The counts come from the
 code paths (see `Assumptions` for where each number comes from); record sizes were measured on the
@@ -40,15 +40,16 @@ class Assumptions:
     push_share: float = 1.0  # of those, platforms with a push endpoint (the rest only pull)
     memory_gb: float = 0.5  # Globals.Function.MemorySize (512 MB)
     ingest_s_per_webhook: float = 0.4  # 8 AWS calls (docs/BENCHMARKS.md) plus normalizing 100 reports
-    dispatch_s_per_stats_record: float = 0.015  # one TransactWriteItems per record with counters
+    dispatch_s_per_stats_record: float = 0.015  # one TransactWriteItems of counters
     dispatch_s_per_other_record: float = 0.001  # records that change nothing (texts, history)
     review_api_requests_per_item: float = 3.0  # claim, decision, one item read
     review_s_per_request: float = 0.1
     forward_s_per_push: float = 0.3  # one signed POST to the platform
     idempotency_record_kb: float = 35.0  # powertools stores the whole 100-result response (measured)
-    # Statistics counters updated per stream record (flagpost.stats): a transaction of one marker Put
-    # plus an ADD per counter. "per-batch" sums one stream batch first (a design option, not the code).
-    stats: str = "per-record"
+    # Statistics counters (flagpost.stats.store): "per-batch" (the code since 2026-11-22) sums a stream
+    # batch's increments into transactions of one marker Put per counted record plus one ADD per
+    # distinct counter; "per-record" (the code before) made a transaction per record, an ADD per counter.
+    stats: str = "per-batch"
     stats_counters_per_report: int = 5  # reports, y#reports, report_category, y#report_category, flagger
     stats_counters_per_new_item: int = 7  # items, y#items, status, category, y#, priority, y#
     stats_counters_per_decision: int = 9  # status -1/+1, decided, y#, hist, y#, flagger decided/confirmed
@@ -95,9 +96,10 @@ def lines(a: Assumptions) -> list[Line]:
         stats_wru = 2 * (reports * (a.stats_counters_per_report + 1) + new_items * (a.stats_counters_per_new_item + 1))
         stats_transactions = stats_records
     else:
-        batches = stream_records / 100
-        stats_wru = 2 * batches * (a.distinct_counters_per_batch + 1)
+        batches = stream_records / 100  # about 40 countable records each: one transaction per batch
+        stats_wru = 2 * (stats_records + batches * a.distinct_counters_per_batch)
         stats_transactions = batches
+    # Decisions trickle in at reviewers' pace: each one's stream batch is usually that record alone.
     decided = new_items
     stats_wru += 2 * decided * (a.stats_counters_per_decision + 1)
 
