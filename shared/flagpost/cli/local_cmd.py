@@ -55,9 +55,9 @@ def run(args: argparse.Namespace) -> int:
             json.dump(creds, out, indent=2)
     # The demo credentials first, the readiness line last: whoever waits for that line has seen them.
     print(json.dumps(creds, indent=2))
-    print(
-        json.dumps({"message": "flagpost local is up", "api": stack.url, "console": f"{stack.url}/console"}), flush=True
-    )
+    # The emulator's endpoint too: `aws --endpoint-url` can inspect the tables, and benchmarks measure moto's floor.
+    ready = {"message": "flagpost local is up", "api": stack.url, "console": f"{stack.url}/console"}
+    print(json.dumps({**ready, "emulator": os.environ.get("AWS_ENDPOINT_URL")}), flush=True)
     stopping.wait()
     stack.stop()
     print(json.dumps({"message": "flagpost local stopped"}), flush=True)
