@@ -26,10 +26,16 @@ class RunningStack:
     started_in_s: float
     output: list[str] = field(default_factory=list)
 
-    def stop(self) -> int:
+    def stop(self, timeout_s: float = 30) -> int:
+        """Ctrl-C, as a user would; a stack that has not exited after `timeout_s` is killed (and fails)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=30)
+        try:
+            return self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
 
 
 def _pump(stream: IO[str], sink: queue.Queue[str], lines: list[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -150,8 +151,11 @@ class LocalStack:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        # One grace period for all pollers together (each may be mid-invocation), not one each: the
+        # workers they wait on are closed next, which ends any invocation still running.
+        deadline = time.monotonic() + 5
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         if hasattr(self, "runtime"):
             self.runtime.close()
         if self._moto is not None:
