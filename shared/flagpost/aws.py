@@ -6,6 +6,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as EndpointUnreachableError
 
 from flagpost.lazy import lazy
 
@@ -23,3 +25,40 @@ def _session() -> boto3.session.Session:
 def client(service: str) -> Any:
     """The process-wide client for `service` (boto3 clients are thread-safe; sessions are not)."""
     return _session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+
+
+# What AWS services answer when they cannot serve a call just now: throttling, internal errors,
+# dependencies timing out (DynamoDB, SQS, KMS and the generic codes). Anything else is a real refusal.
+TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "Throttling",
+        "RequestThrottled",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "KMSInternalException",
+        "DependencyTimeoutException",
+    }
+)
+# A transaction cancelled for these reasons (and none other) would go through if tried again.
+_RETRYABLE_CANCELLATIONS = frozenset({"ThrottlingError", "TransactionConflict"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether an AWS call failed for a reason that passes by itself: throttling, an outage, the network.
+
+    The SDK has already retried such a call (standard mode); the caller should now give up on this
+    request and let its client retry later (503 and Retry-After), or retry later itself.
+    """
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        if error.get("Code") == "TransactionCanceledException":
+            reasons = {str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons") or []} - {"None"}
+            return bool(reasons) and reasons <= _RETRYABLE_CANCELLATIONS
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return error.get("Code") in TRANSIENT_CODES or status >= 500
+    return isinstance(exc, EndpointUnreachableError | HTTPClientError)

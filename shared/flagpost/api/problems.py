@@ -9,8 +9,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, Field
 
+from flagpost.aws import is_transient
 from flagpost.store.dynamo import StoreUnavailableError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -167,6 +169,14 @@ def register_problem_handlers(app: ApiGatewayResolver) -> None:
     def _unavailable(exc: StoreUnavailableError) -> Response[str]:
         del exc  # DynamoDB's own message names tables and limits; the client only needs to retry
         return problem_response(503, "Storage is busy; retry shortly.", headers={"Retry-After": "1"})
+
+    @app.exception_handler([ClientError, BotoCoreError])  # type: ignore[untyped-decorator]
+    def _aws_unavailable(exc: ClientError | BotoCoreError) -> Response[str]:
+        # Throttled, failing or unreachable after the SDK's retries (DynamoDB, KMS, SQS): the request
+        # failed as a whole and may be retried. Any other AWS error is a fault of ours: a 500, alarmed.
+        if not is_transient(exc):
+            raise exc
+        return problem_response(503, "A service we depend on is busy; retry shortly.", headers={"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _validation(exc: RequestValidationError) -> Response[str]:

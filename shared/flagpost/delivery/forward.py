@@ -4,10 +4,11 @@ One SQS message per (platform, seq). Outcomes of one attempt:
 - 2xx: delivered.
 - 4xx other than 408/429, a redirect, or an endpoint the SSRF guard refuses: permanent. The entry is
   marked failed and the message is parked in the DLQ at once (an alarm watches the DLQ).
-- 408, 429, 5xx, timeouts, connection errors: retryable. The message's visibility is set to an
-  exponential backoff with jitter (or the endpoint's Retry-After) and the record is reported as a
-  batch item failure, so SQS hands it back then. The last allowed attempt, or an entry older than
-  the age limit, marks the entry failed and parks it in the DLQ.
+- 408, 429, 5xx, timeouts, connection errors, and KMS or DynamoDB unavailable before the push:
+  retryable. The message's visibility is set to an exponential backoff with jitter (or the endpoint's
+  Retry-After) and the record is reported as a batch item failure, so SQS hands it back then. The
+  last allowed attempt, or an entry older than the age limit, marks the entry failed and parks it
+  in the DLQ.
 The `webhook-id` is the entry's, so every retry of one entry carries the same id.
 """
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from botocore.exceptions import BotoCoreError, ClientError
 
 from flagpost import aws, webhooks
 from flagpost.config import Settings
@@ -28,6 +30,7 @@ from flagpost.delivery.feed import FeedEntry, FeedStore
 from flagpost.delivery.ssrf import UnsafeEndpointError, guarded_session, validate_endpoint
 from flagpost.observability import logger, metrics
 from flagpost.principals.store import DynamoPrincipalStore, PrincipalNotFoundError
+from flagpost.store.dynamo import StoreUnavailableError
 
 MAX_VISIBILITY_S = 12 * 3600
 
@@ -99,6 +102,14 @@ class Forwarder:
             status, latency_ms, retry_after = self._post(platform.endpoint, entry, secrets[0])
         except (UnsafeEndpointError, PrincipalNotFoundError) as exc:
             return self._settle(entry, attempt, {"error": str(exc)}, "failed", park=job)
+        except (ClientError, BotoCoreError, StoreUnavailableError) as exc:
+            # KMS (the signing secret) or DynamoDB (the platform) failed before anything was sent.
+            if not isinstance(exc, StoreUnavailableError) and not aws.is_transient(exc):
+                raise
+            logger.warning("push postponed: a dependency is unavailable", extra={"error": type(exc).__name__})
+            if last_attempt:
+                return self._settle(entry, attempt, {"error": "dependency unavailable"}, "failed", park=job)
+            raise RetryLaterError(type(exc).__name__, self._backoff(attempt)) from None
         except requests.RequestException as exc:
             failure: dict[str, Any] = {"error": type(exc).__name__}
             if last_attempt:

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 from pydantic import ValidationError
@@ -23,6 +24,8 @@ from flagpost.api.problems import (
     BadRequestError,
     ConflictError,
     PayloadTooLargeError,
+    ProblemError,
+    ServiceUnavailableError,
     UnauthorizedError,
     UnprocessableError,
 )
@@ -60,10 +63,15 @@ class IngestService:
         self.items = items
         self.limiter = limiter
         self.idempotency = idempotency
-        self._run: Callable[..., dict[str, Any]] = idempotency(self._land) if idempotency else self._land_keyword
+        self._run: Callable[..., dict[str, Any]] = (
+            idempotency(self._land_and_keep) if idempotency else self._land_and_keep
+        )
 
-    def _land_keyword(self, *, submission: dict[str, Any]) -> dict[str, Any]:
-        return self._land(submission)
+    def _land_and_keep(self, submission: dict[str, Any], landed: list[dict[str, Any]]) -> dict[str, Any]:
+        """Land the submission and keep its answer: it stands even if storing it for replays fails."""
+        answer = self._land(submission)
+        landed.append(answer)
+        return answer
 
     def register_context(self, context: Any) -> None:
         """Lets idempotency expire an in-progress record if this invocation times out."""
@@ -91,8 +99,9 @@ class IngestService:
             "body_sha256": hashlib.sha256(body).hexdigest(),
             "body": body.decode("utf-8"),
         }
+        landed: list[dict[str, Any]] = []
         try:
-            return self._run(submission=submission)
+            return self._run(submission=submission, landed=landed)
         except IdempotencyValidationError:
             raise ConflictError("This webhook-id was already used with a different body.") from None
         except IdempotencyAlreadyInProgressError:
@@ -100,6 +109,17 @@ class IngestService:
                 "A submission with this webhook-id is still being processed; retry shortly.",
                 headers={"Retry-After": "1"},
             ) from None
+        except IdempotencyPersistenceLayerError as exc:
+            if landed:
+                # Every report landed; only storing the answer for replays failed. A replay gets 409 and
+                # Retry-After until the in-progress mark expires, then this same answer again: report
+                # ids derive from the webhook, so nothing lands twice.
+                logger.warning("answer not stored for replays", extra={"error": str(exc.__cause__)})
+                return landed[0]
+            answer = _answer_for(exc)
+            if answer is exc:
+                raise
+            raise answer from exc
 
     def _verify(self, flagger_id: str, headers: Mapping[str, str], body: bytes) -> str:
         try:
@@ -163,6 +183,29 @@ class IngestService:
         return SubmissionResult(results=ordered).model_dump(mode="json", exclude_none=True)
 
 
+def _answer_for(exc: IdempotencyPersistenceLayerError) -> Exception:
+    """What a submission answers when the idempotency table failed around it.
+
+    Powertools raises this when it could not mark the submission in progress, or done, or could not
+    clear the mark after the landing raised. A refusal of the landing's own (4xx) stands. A table that
+    was throttled or unreachable fails the request as a whole (503): the flagger retries the same
+    webhook, and what had landed is found again, never landed twice (report ids derive from the
+    webhook). Anything else is our fault and stays a 500.
+    """
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, ProblemError) and link.status < 500:
+            return type(link)(link.detail, headers=link.headers, errors=link.errors)
+        link = link.__cause__ or link.__context__
+    if exc.__cause__ is not None and aws.is_transient(exc.__cause__):
+        return ServiceUnavailableError(
+            "Submissions are briefly unavailable; retry with the same webhook-id.", headers={"Retry-After": "1"}
+        )
+    return exc
+
+
 def _count(results: list[ReportResult]) -> None:
     from aws_lambda_powertools.metrics import MetricUnit
 
@@ -188,9 +231,9 @@ class PowertoolsIdempotency:
             hash_function="sha256",
         )
 
-    def __call__(self, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-        def land_submission(submission: dict[str, Any]) -> dict[str, Any]:
-            return fn(submission)
+    def __call__(self, fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        def land_submission(submission: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+            return fn(submission, **kwargs)
 
         decorated: Callable[..., dict[str, Any]] = idempotent_function(
             data_keyword_argument="submission", persistence_store=self.persistence, config=self.config

@@ -157,8 +157,16 @@ class DynamoItemStore:
         pending = list(groups)
         check_reports = False
         for attempt in range(MAX_ATTEMPTS):
-            items = self._get_items(pending)
-            already = self._landed_reports(flagger_id, webhook_id, groups, pending) if check_reports else {}
+            try:
+                items = self._get_items(pending)
+                already = self._landed_reports(flagger_id, webhook_id, groups, pending) if check_reports else {}
+            except StoreUnavailableError:
+                # A throttled read is retried like a throttled transaction: failing here could leave a
+                # submission half landed (earlier chunks committed) and answered 503.
+                if attempt == MAX_ATTEMPTS - 1:
+                    raise
+                self._sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not security
+                continue
             plans = []
             for item_id in pending:
                 fresh = [r for r in groups[item_id] if r.index not in already]
