@@ -1,4 +1,4 @@
-"""The benchmarks that drive whole stacks still run: `make bench --quick` for the e2e and memory rows.
+"""The benchmarks that drive whole stacks still run: `make bench --quick` for the e2e, memory and stats rows.
 
 Figures are not judged here (a shared CI machine says little about them); the rows must be complete and
 the runs must have done what they claim (every webhook accepted, every function measured).
@@ -47,3 +47,11 @@ def test_memory_bench_quick(tmp_path: Path, template: Template) -> None:
     for row in rows:
         assert isinstance(row["value"], float)
         assert 20 < row["value"] < 2048, row
+
+
+def test_stats_bench_quick(tmp_path: Path) -> None:
+    rows = _rows("stats", tmp_path)
+    assert [r["unit"] for r in rows] == ["records/s", "records/s", "x"]
+    # The batch path must really batch: 800 stream records in 8 batches of 100, a transaction or two each.
+    assert "(800 records, " in str(rows[0]["figure"])
+    assert "(400 transactions)" in str(rows[1]["figure"])
