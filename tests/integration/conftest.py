@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from flagpost.local.harness import InProcessStack, in_process_stack
+from flagpost.local.receiver import Receiver
 from flagpost.local.template import Template
 
 
@@ -14,3 +16,17 @@ from flagpost.local.template import Template
 def local_aws(template: Template) -> Iterator[InProcessStack]:
     with in_process_stack(template) as stack:
         yield stack
+
+
+@pytest.fixture
+def receiver() -> Iterator[Callable[..., Receiver]]:
+    """Makes platform endpoints on 127.0.0.1 (`receiver(secret=..., fail_ratio=...)`), stopped afterwards."""
+    made: list[Receiver] = []
+
+    def make(**kw: Any) -> Receiver:
+        made.append(Receiver(**kw))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.stop()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from flagpost import lazy
+from flagpost.delivery.services import feed_store
 from flagpost.items.store import DynamoItemStore, IncomingReport
 from flagpost.local.harness import InProcessStack
 from flagpost.local.receiver import Receiver
@@ -66,3 +69,17 @@ def push_platform(stack: InProcessStack, receiver: Any, **behaviour: Any) -> tup
     )
     lazy.reset()
     return creds, hook
+
+
+def pump_until(stack: InProcessStack, done: Callable[[], bool], timeout_s: float = 60.0) -> None:
+    """Run the event sources until `done()`; fail after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, "not settled in time"
+        if not stack.pump():
+            time.sleep(0.1)
+
+
+def deliveries(platform_id: str) -> list[str]:
+    """The delivery state of each of the platform's feed entries, in seq order."""
+    return [e.delivery for e in feed_store().read(platform_id, 0, 1000)]

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from delivery_support import land_items, push_platform, set_status  # type: ignore[import-not-found]
+from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 from faults import Faults, run_function_as  # type: ignore[import-not-found]
 
 from flagpost import lazy
@@ -211,31 +211,6 @@ def test_ingest_dying_after_its_write_still_queues_the_item_and_a_retry_gives_th
 
 
 # -------------------------------------------------------------------- delivery
-
-
-@pytest.fixture
-def receiver() -> Iterator[Callable[..., Receiver]]:
-    made: list[Receiver] = []
-
-    def make(**kw: Any) -> Receiver:
-        made.append(Receiver(**kw))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.stop()
-
-
-def pump_until(stack: InProcessStack, done: Callable[[], bool], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        assert time.monotonic() < deadline, "not settled in time"
-        if not stack.pump():
-            time.sleep(0.1)
-
-
-def deliveries(platform_id: str) -> list[str]:
-    return [e.delivery for e in feed_store().read(platform_id, 0, 1000)]
 
 
 @pytest.mark.parametrize("when", ["before", "after"], ids=["dies-before-the-queue-send", "dies-after-the-queue-send"])

@@ -7,18 +7,16 @@ import json
 import random
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from delivery_support import land_items, push_platform, set_status  # type: ignore[import-not-found]
+from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 
 from flagpost import lazy
 from flagpost.delivery.feed import FeedStore, InvalidCursorError, decode_cursor, encode_cursor
 from flagpost.delivery.routing import owns, route
 from flagpost.delivery.services import feed_store
 from flagpost.local.harness import InProcessStack
-from flagpost.local.receiver import Receiver
 from flagpost.principals.models import IssuedCredentials, Principal, Role
 
 
@@ -37,14 +35,6 @@ def platform(stack: InProcessStack, name: str, endpoint: str | None = None, **kw
 def feed(stack: InProcessStack, key: str, cursor: str | None = None, limit: int = 100) -> Any:
     query = f"?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
     return stack.http("GET", f"/v1/feed{query}", headers={"authorization": f"Bearer {key}"})
-
-
-def pump_until(stack: InProcessStack, done: Any, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        assert time.monotonic() < deadline, "not settled in time"
-        if not stack.pump():
-            time.sleep(0.2)
 
 
 # ------------------------------------------------------------------- routing
@@ -160,23 +150,6 @@ def test_feed_roles_and_bad_cursors(local_aws: InProcessStack) -> None:
 # ---------------------------------------------------------------------- push
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    made: list[Receiver] = []
-
-    def make(**kw: Any) -> Receiver:
-        made.append(Receiver(**kw))
-        return made[-1]
-
-    yield make  # type: ignore[misc]
-    for r in made:
-        r.stop()
-
-
-def _entries_state(stack: InProcessStack, platform_id: str) -> list[str]:
-    return [e.delivery for e in feed_store().read(platform_id, 0, 1000)]
-
-
 def test_a_flaky_endpoint_gets_every_entry_exactly_once(
     local_aws: InProcessStack, receiver: Any, fast_retries: None
 ) -> None:
@@ -184,7 +157,7 @@ def test_a_flaky_endpoint_gets_every_entry_exactly_once(
     items = land_items([f"https://example.org/flaky/{i}" for i in range(200)])
     for item_id in items:
         set_status(local_aws, item_id, "confirmed")
-    pump_until(local_aws, lambda: _entries_state(local_aws, creds.principal.id).count("delivered") == 200, 180)
+    pump_until(local_aws, lambda: deliveries(creds.principal.id).count("delivered") == 200, 180)
     assert len(hook.received) == 200
     assert len(hook.ids) == 200, "one distinct webhook-id per entry"
     assert set(hook.ids.values()) == {1}
@@ -206,7 +179,7 @@ def test_a_dead_endpoint_parks_entries_in_the_dlq_marked_failed(
     creds, hook = push_platform(local_aws, receiver, always=503)
     (item_id,) = land_items(["https://example.org/dead/1"])
     set_status(local_aws, item_id, "confirmed")
-    pump_until(local_aws, lambda: _entries_state(local_aws, creds.principal.id) == ["failed"], 60)
+    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["failed"], 60)
     assert hook.attempts == 3
     log = feed_store().attempts(creds.principal.id, 1)
     assert [a["status"] for a in log] == [503, 503, 503]
@@ -226,7 +199,7 @@ def test_send_time_guard_refuses_an_endpoint_that_now_resolves_inside(
     set_status(local_aws, item_id, "confirmed")
     monkeypatch.setenv("FLAGPOST_ALLOW_LOOPBACK_ENDPOINTS", "false")
     lazy.reset()
-    pump_until(local_aws, lambda: _entries_state(local_aws, creds.principal.id) == ["failed"], 30)
+    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["failed"], 30)
     assert hook.attempts == 0, "no byte was sent to the internal address"
     (attempt,) = feed_store().attempts(creds.principal.id, 1)
     assert "not a public address" in attempt["error"] or "https" in attempt["error"]
@@ -236,7 +209,7 @@ def test_a_4xx_is_permanent_after_one_attempt(local_aws: InProcessStack, receive
     creds, hook = push_platform(local_aws, receiver, always=410)
     (item_id,) = land_items(["https://example.org/gone/1"])
     set_status(local_aws, item_id, "confirmed")
-    pump_until(local_aws, lambda: _entries_state(local_aws, creds.principal.id) == ["failed"], 30)
+    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["failed"], 30)
     assert hook.attempts == 1
 
 
@@ -247,7 +220,7 @@ def test_retry_after_is_honoured(local_aws: InProcessStack, receiver: Any, fast_
     pump_until(local_aws, lambda: hook.attempts >= 1, 30)
     hook.always = None  # the platform recovers
     started = time.monotonic()
-    pump_until(local_aws, lambda: _entries_state(local_aws, creds.principal.id) == ["delivered"], 30)
+    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["delivered"], 30)
     assert time.monotonic() - started >= 2.5, "not retried before Retry-After"
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from delivery_support import land_items, push_platform, set_status  # type: ignore[import-not-found]
+from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 from faults import Faults, run_function_as  # type: ignore[import-not-found]
 
 from flagpost import lazy
@@ -454,35 +454,10 @@ def test_a_transaction_that_committed_but_answered_500_is_not_landed_twice(flagg
 
 
 @pytest.fixture
-def receiver() -> Iterator[Callable[..., Receiver]]:
-    made: list[Receiver] = []
-
-    def make(**kw: Any) -> Receiver:
-        made.append(Receiver(**kw))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.stop()
-
-
-@pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLAGPOST_FORWARD_BACKOFF_BASE_SECONDS", "1")
     monkeypatch.setenv("FLAGPOST_FORWARD_BACKOFF_MAX_SECONDS", "1")
     lazy.reset()
-
-
-def pump_until(stack: InProcessStack, done: Callable[[], bool], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        assert time.monotonic() < deadline, "not settled in time"
-        if not stack.pump():
-            time.sleep(0.1)
-
-
-def deliveries(platform_id: str) -> list[str]:
-    return [e.delivery for e in feed_store().read(platform_id, 0, 1000)]
 
 
 def dlq_is_empty(stack: InProcessStack) -> bool:

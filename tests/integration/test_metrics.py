@@ -21,25 +21,11 @@ from flagpost import lazy
 from flagpost.delivery.services import feed_store
 from flagpost.items.store import iso
 from flagpost.local.harness import InProcessStack
-from flagpost.local.receiver import Receiver
 from flagpost.local.stack import LOCAL_PARAMETERS
 from flagpost.local.template import Template
 from flagpost.models.report import Priority
 from flagpost.principals.models import Role
 from flagpost.webhooks import sign
-
-
-@pytest.fixture
-def receiver() -> Any:
-    made: list[Receiver] = []
-
-    def make(**kw: Any) -> Receiver:
-        made.append(Receiver(**kw))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.stop()
 
 
 def emf_documents(output: str) -> list[dict[str, Any]]:
