@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 from faults import Faults, run_function_as  # type: ignore[import-not-found]
+from ingest_support import Flagger  # type: ignore[import-not-found]
 
 from flagpost import lazy
 from flagpost.delivery.services import feed_store
@@ -278,25 +279,6 @@ def test_ten_thousand_reports_with_a_fifth_of_dynamodb_calls_throttled_are_each_
 # ------------------------------------------------------------ ingest, one fault at a time
 
 
-@dataclass
-class Flagger:
-    stack: InProcessStack
-    creds: IssuedCredentials
-
-    @property
-    def id(self) -> str:
-        return self.creds.principal.id
-
-    def submit(self, reports: list[dict[str, Any]], webhook_id: str) -> Reply:
-        raw = json.dumps({"reports": reports}).encode()
-        return self.stack.http(
-            "POST",
-            f"/v1/flaggers/{self.id}/reports",
-            body=raw,
-            headers={"content-type": "application/json", **sign(raw, self.creds.secret or "", webhook_id)},
-        )
-
-
 @pytest.fixture
 def flagger(local_aws: InProcessStack) -> Flagger:
     creds = local_aws.principals().create(Role.FLAGGER, "Referral unit")
@@ -341,12 +323,12 @@ def test_kms_unavailable_while_verifying_a_signature_is_a_503_never_a_401_or_500
     reports = reports_on("kms-down")
     faults = Faults().unavailable("kms", operations=["Decrypt"], errors=errors or (), connection_error=errors is None)
     with faults:
-        reply = flagger.submit(reports, "wh_kms")
+        reply = flagger.submit(reports, msg_id="wh_kms")
     assert faults.total("kms.Decrypt") == 1
     assert_retry_later(reply)
     assert count_records(flagger.stack, "REPORT") == 0
     # KMS is back: the flagger's retry of the same webhook lands it, once.
-    again = flagger.submit(reports, "wh_kms")
+    again = flagger.submit(reports, msg_id="wh_kms")
     assert again.status == 202
     assert again.json()["results"][0]["status"] == "new"
     assert count_records(flagger.stack, "REPORT") == 1
@@ -355,16 +337,16 @@ def test_kms_unavailable_while_verifying_a_signature_is_a_503_never_a_401_or_500
 def test_a_forged_signature_is_still_a_401_when_kms_is_up(flagger: Flagger) -> None:
     """The 503 above is KMS's, not the signature's: the same request with a wrong secret is refused."""
     flagger.creds = flagger.creds.model_copy(update={"secret": "whsec_" + "A" * 43 + "="})
-    assert flagger.submit(reports_on("forged"), "wh_forged").status == 401
+    assert flagger.submit(reports_on("forged"), msg_id="wh_forged").status == 401
 
 
 def test_idempotency_table_throttled_before_landing_is_a_503_and_lands_nothing(flagger: Flagger) -> None:
     reports = reports_on("a", "b", "a")
     table = on_table(flagger.stack, "IdempotencyTable")
     with Faults().throttle("dynamodb", 1.0, ["PutItem"], match=table):
-        assert_retry_later(flagger.submit(reports, "wh_inprogress"))
+        assert_retry_later(flagger.submit(reports, msg_id="wh_inprogress"))
     assert count_records(flagger.stack, "REPORT") == 0
-    again = flagger.submit(reports, "wh_inprogress")
+    again = flagger.submit(reports, msg_id="wh_inprogress")
     assert [r["status"] for r in again.json()["results"]] == ["new", "new", "duplicate"]
 
 
@@ -374,16 +356,16 @@ def test_answer_not_stored_for_replays_still_answers_202_and_a_replay_gets_the_s
     reports = reports_on("c", "d", "c")
     table = on_table(flagger.stack, "IdempotencyTable")
     with Faults().throttle("dynamodb", 1.0, ["UpdateItem"], match=table) as faults:
-        first = flagger.submit(reports, "wh_unsaved")
+        first = flagger.submit(reports, msg_id="wh_unsaved")
     assert faults.total("dynamodb.UpdateItem") == 1, "powertools saves the answer with UpdateItem"
     assert first.status == 202
     assert [r["status"] for r in first.json()["results"]] == ["new", "new", "duplicate"]
     # Until the mark expires a replay is told to come back; then it gets the same answer, recomputed.
-    busy = flagger.submit(reports, "wh_unsaved")
+    busy = flagger.submit(reports, msg_id="wh_unsaved")
     assert busy.status == 409
     assert busy.headers["retry-after"] == "1"
     time.sleep(0.2)
-    replay = flagger.submit(reports, "wh_unsaved")
+    replay = flagger.submit(reports, msg_id="wh_unsaved")
     assert replay.status == 202
     assert replay.json() == first.json()
     assert count_records(flagger.stack, "REPORT") == 3
@@ -408,7 +390,7 @@ def test_a_failed_clean_up_keeps_the_answer_of_what_failed(
     if status == 503:
         faults.throttle("dynamodb", 1.0, ["BatchGetItem"], match=on_table(flagger.stack, "ItemsTable"))
     with faults:
-        reply = flagger.submit(reports_on("e", "f"), "wh_cleanup")
+        reply = flagger.submit(reports_on("e", "f"), msg_id="wh_cleanup")
     assert faults.total("dynamodb.DeleteItem") == 1
     assert reply.status == status, reply.body
     assert reply.headers["content-type"] == "application/problem+json"
@@ -428,7 +410,7 @@ def test_a_throttled_read_between_two_landed_transactions_does_not_fail_the_subm
     )
     reports = reports_on(*(f"half/{n}" for n in range(100)))
     with faults:
-        reply = flagger.submit(reports, "wh_half")
+        reply = flagger.submit(reports, msg_id="wh_half")
     assert faults.total() == 2
     assert reply.status == 202, reply.body
     assert [r["status"] for r in reply.json()["results"]] == ["new"] * 100
@@ -440,9 +422,9 @@ def test_a_transaction_that_committed_but_answered_500_is_not_landed_twice(flagg
     """The ambiguous failure: DynamoDB applied the write, the answer was lost. The flagger retries."""
     reports = reports_on("g", "h", "g", "i")
     with Faults().unavailable("dynamodb", 0, ["TransactWriteItems"], when="after", nth=[1]) as faults:
-        assert_retry_later(flagger.submit(reports, "wh_ambiguous"))
+        assert_retry_later(flagger.submit(reports, msg_id="wh_ambiguous"))
         assert faults.total() == 1
-        again = flagger.submit(reports, "wh_ambiguous")
+        again = flagger.submit(reports, msg_id="wh_ambiguous")
     assert again.status == 202
     assert [r["status"] for r in again.json()["results"]] == ["new", "new", "duplicate", "new"]
     assert count_records(flagger.stack, "REPORT") == 4

@@ -8,16 +8,15 @@ import hmac
 import json
 import threading
 import time
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from ingest_support import Flagger  # type: ignore[import-not-found]
 from standardwebhooks.webhooks import Webhook
 
 from flagpost import lazy
 from flagpost.local.harness import InProcessStack, Reply
-from flagpost.principals.models import IssuedCredentials, Role
+from flagpost.principals.models import Role
 from flagpost.webhooks import sign
 
 TELEGRAM_FORMS = [
@@ -30,41 +29,6 @@ TELEGRAM_FORMS = [
 
 def report(url: str = "https://t.me/flagpost_demo_channel", **extra: Any) -> dict[str, Any]:
     return {"url": url, "category": "incitement", "description": "calls for attacks", **extra}
-
-
-@dataclass
-class Flagger:
-    stack: InProcessStack
-    creds: IssuedCredentials
-
-    @property
-    def id(self) -> str:
-        return self.creds.principal.id
-
-    def submit(
-        self,
-        reports: list[dict[str, Any]] | None = None,
-        *,
-        body: bytes | None = None,
-        msg_id: str | None = None,
-        secret: str | None = None,
-        at: float | None = None,
-        headers: dict[str, str] | None = None,
-        flagger_id: str | None = None,
-    ) -> Reply:
-        raw = body if body is not None else json.dumps({"reports": reports or []}).encode()
-        signed = sign(raw, secret or self.creds.secret or "", msg_id or f"msg_{uuid.uuid4().hex}", at)
-        return self.stack.http(
-            "POST",
-            f"/v1/flaggers/{flagger_id or self.id}/reports",
-            body=raw,
-            headers={"content-type": "application/json", **signed, **(headers or {})},
-        )
-
-    def get_report(self, report_id: str, key: str | None = None) -> Reply:
-        return self.stack.http(
-            "GET", f"/v1/reports/{report_id}", headers={"authorization": f"Bearer {key or self.creds.api_key}"}
-        )
 
 
 @pytest.fixture
