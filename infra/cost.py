@@ -86,7 +86,7 @@ def lines(a: Assumptions) -> list[Line]:
     # items-by-status again for an updated one (ALL projection), reports-by-item for every report.
     landing_gsi_wru = new_items * 2 + duplicates * 1 + reports * 1
     idempotency_wru = webhooks * (1 + a.idempotency_record_kb)  # in-progress Put, then the stored response
-    rate_limit_wru = webhooks  # one ADD per webhook on the flagger's minute window
+    rate_limit_wru = 2 * 2 * webhooks  # a transaction per webhook: the minute window ADD and its charge marker
     landing_rru = reports  # BatchGetItem, strongly consistent: 1 RRU per key, found or not
 
     # Stream -> DispatchFunction: one record per item-table write (reads by Lambda are free).

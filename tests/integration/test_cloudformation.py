@@ -313,7 +313,7 @@ def test_each_role_grants_only_the_actions_its_code_calls(cfn: dict[str, Any]) -
     assert grants("ConsoleFunctionRole") == set()
     assert grants("IngestFunctionRole") == (
         each(f"{dynamodb_item_writes} dynamodb:BatchGetItem", "ItemsTable")
-        | each("dynamodb:GetItem dynamodb:Query dynamodb:UpdateItem", "PrincipalsTable")
+        | each("dynamodb:GetItem dynamodb:Query dynamodb:UpdateItem dynamodb:PutItem", "PrincipalsTable")
         | each(f"{dynamodb_item_writes} dynamodb:DeleteItem", "IdempotencyTable")
         | each("kms:Decrypt", "FlagpostKey")
     )

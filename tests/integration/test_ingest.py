@@ -15,6 +15,7 @@ from ingest_support import Flagger  # type: ignore[import-not-found]
 from standardwebhooks.webhooks import Webhook
 
 from flagpost import lazy
+from flagpost.api.problems import TooManyRequestsError
 from flagpost.local.harness import InProcessStack, Reply
 from flagpost.principals.models import Role
 from flagpost.webhooks import sign
@@ -354,6 +355,28 @@ def test_rate_limit_answers_429_with_retry_after(
     assert limited.status == 429
     assert 1 <= int(limited.headers["retry-after"]) <= 60
     assert limited.headers["content-type"] == "application/problem+json"
+
+
+def test_a_webhook_retried_within_the_minute_is_charged_once(local_aws: InProcessStack) -> None:
+    """A flagger retrying after a 503 (same webhook-id) must not use up its own limit."""
+    from flagpost.ingest.ratelimit import RateLimiter
+
+    now = [600.0]
+    limiter = RateLimiter(local_aws.stack.physical("PrincipalsTable"), 3, clock=lambda: now[0])
+    limiter.take("fla_1", 2, charge_id="msg_a")
+    limiter.take("fla_1", 2, charge_id="msg_a")  # the retry: free
+    limiter.take("fla_1", 2, charge_id="msg_a")
+    with pytest.raises(TooManyRequestsError):
+        limiter.take("fla_1", 2, charge_id="msg_b")  # a new webhook: 2 + 2 > 3
+    limiter.take("fla_2", 3, charge_id="msg_a")  # another flagger's window and markers
+    now[0] = 660.0  # the next minute: a new window, and the same webhook is charged again there
+    limiter.take("fla_1", 2, charge_id="msg_a")
+    with pytest.raises(TooManyRequestsError):
+        limiter.take("fla_1", 2, charge_id="msg_c")
+    without_ids = RateLimiter(local_aws.stack.physical("PrincipalsTable"), 3, clock=lambda: 1200.0)
+    without_ids.take("fla_1", 2)
+    with pytest.raises(TooManyRequestsError):
+        without_ids.take("fla_1", 2)
 
 
 # ------------------------------------------------------------------ read back

@@ -167,7 +167,7 @@ class IngestService:
                 continue
             incoming.append(IncomingReport(index=index, report=report, target=target))
 
-        self.limiter.take(flagger_id, len(incoming))
+        self.limiter.take(flagger_id, len(incoming), charge_id=webhook_id)
         landed = self.items.record_reports(flagger_id, webhook_id, incoming) if incoming else []
         for entry, source in zip(landed, incoming, strict=True):
             results[entry.index] = ReportResult(
