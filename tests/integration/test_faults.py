@@ -304,8 +304,18 @@ def assert_retry_later(reply: Reply) -> None:
 
 
 def on_table(stack: InProcessStack, logical_id: str) -> Callable[[dict[str, Any]], bool]:
+    """Matches calls on one table: single-item calls, batches, and transactions acting on it."""
     name = stack.stack.physical(logical_id)
-    return lambda params: params.get("TableName") == name or name in params.get("RequestItems", {})
+
+    def matches(params: dict[str, Any]) -> bool:
+        actions = [next(iter(a.values())) for a in params.get("TransactItems", [])]
+        return (
+            params.get("TableName") == name
+            or name in params.get("RequestItems", {})
+            or any(action.get("TableName") == name for action in actions)
+        )
+
+    return matches
 
 
 @pytest.mark.parametrize(
@@ -405,7 +415,7 @@ def test_a_throttled_read_between_two_landed_transactions_does_not_fail_the_subm
     items = on_table(flagger.stack, "ItemsTable")
     faults = (
         Faults()
-        .throttle("dynamodb", 0, ["TransactWriteItems"], nth=[2])
+        .throttle("dynamodb", 0, ["TransactWriteItems"], match=items, nth=[2])
         .throttle("dynamodb", 0, ["BatchGetItem"], match=items, nth=[2])
     )
     reports = reports_on(*(f"half/{n}" for n in range(100)))
@@ -421,7 +431,8 @@ def test_a_throttled_read_between_two_landed_transactions_does_not_fail_the_subm
 def test_a_transaction_that_committed_but_answered_500_is_not_landed_twice(flagger: Flagger) -> None:
     """The ambiguous failure: DynamoDB applied the write, the answer was lost. The flagger retries."""
     reports = reports_on("g", "h", "g", "i")
-    with Faults().unavailable("dynamodb", 0, ["TransactWriteItems"], when="after", nth=[1]) as faults:
+    landing = on_table(flagger.stack, "ItemsTable")  # not the rate window's transaction before it
+    with Faults().unavailable("dynamodb", 0, ["TransactWriteItems"], when="after", nth=[1], match=landing) as faults:
         assert_retry_later(flagger.submit(reports, msg_id="wh_ambiguous"))
         assert faults.total() == 1
         again = flagger.submit(reports, msg_id="wh_ambiguous")
