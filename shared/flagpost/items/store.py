@@ -519,6 +519,15 @@ def note_put(table: str, item_id: str, note_id: str, text: str, at: datetime, re
     return {"TableName": table, "Item": to_item(note), "ConditionExpression": "attribute_not_exists(pk)"}
 
 
+def note_text(entry: dict[str, Any], notes: dict[str, str]) -> str | None:
+    """The text of the note a decision or history entry refers to: None once it expired (or never was).
+
+    Entries written before notes had records of their own carry the text inline.
+    """
+    found = notes.get(str(entry.get("note_id")), entry.get("note"))
+    return None if found is None else str(found)
+
+
 def item_from_record(record: dict[str, Any], now: datetime | None = None, notes: dict[str, str] | None = None) -> Item:
     """The stored status is where the item rests; `in_review` is derived from a live lease.
 
@@ -539,7 +548,7 @@ def item_from_record(record: dict[str, Any], now: datetime | None = None, notes:
         first_seen_at=record["first_seen_at"],
         last_seen_at=record["last_seen_at"],
         due_at=record["due_at"],
-        decisions=[{**d, "note": notes.get(str(d.get("note_id")), d.get("note"))} for d in record.get("decisions", [])],
+        decisions=[{**d, "note": note_text(d, notes)} for d in record.get("decisions", [])],
         queue=record.get("queue"),
         overdue=awaiting and str(record["due_at"]) < iso(now),
     )

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from flagpost.api.problems import BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError
 from flagpost.config import Settings, settings
-from flagpost.items.store import QUEUE_ESCALATED, iso, item_from_record, lease_active, new_note_id
+from flagpost.items.store import QUEUE_ESCALATED, iso, item_from_record, lease_active, new_note_id, note_text
 from flagpost.lazy import lazy
 from flagpost.models.item import Decision, Item, ItemStatus
 from flagpost.models.report import Priority
@@ -433,8 +433,7 @@ class ReviewService:
             reports_truncated=truncated,
             history=[
                 HistoryEntry.model_validate(
-                    {k: v for k, v in h.items() if k in HistoryEntry.model_fields}
-                    | {"note": notes.get(str(h.get("note_id")), h.get("note"))}
+                    {k: v for k, v in h.items() if k in HistoryEntry.model_fields} | {"note": note_text(h, notes)}
                 )
                 for h in self.store.history(item_id)
             ],
