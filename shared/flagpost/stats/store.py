@@ -32,14 +32,6 @@ class StatsNotAppliedError(Exception):
         self.index = index
 
 
-def _marker(event_id: str) -> dict[str, Any]:
-    return {
-        "pk": "EVENT",
-        "sk": event_id,
-        "expires_at": int(time.time()) + MARKER_TTL_S,
-    }
-
-
 class StatsStore:
     def __init__(self, table: str, *, dynamodb: Any = None) -> None:
         self.table = table
@@ -49,36 +41,34 @@ class StatsStore:
     def dynamodb(self) -> Any:
         return self._dynamodb or aws.client("dynamodb")
 
+    def _mark(self, marker: str) -> dict[str, Any]:
+        """The action that records a stream record as counted; it fails if an earlier delivery did."""
+        item = {"pk": "EVENT", "sk": marker, "expires_at": int(time.time()) + MARKER_TTL_S}
+        return {
+            "Put": {"TableName": self.table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}
+        }
+
+    def _add(self, counter: str, value: int) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_item({"pk": PK, "sk": counter}),
+                "UpdateExpression": "ADD n :v",
+                "ExpressionAttributeValues": to_item({":v": value}),
+            }
+        }
+
     def apply(self, event_id: str, increments: Counter[str]) -> bool:
         """Add the increments once per event id (a retried stream record adds nothing). True if applied."""
         changes = {k: v for k, v in increments.items() if v}
         if not changes:
             return False
-        actions: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": to_item(_marker(event_id)),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        ]
-        for start in range(0, len(changes), 99):
-            chunk = list(changes.items())[start : start + 99]
-            batch = actions + [
-                {
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": to_item({"pk": PK, "sk": key}),
-                        "UpdateExpression": "ADD n :v",
-                        "ExpressionAttributeValues": to_item({":v": value}),
-                    }
-                }
-                for key, value in chunk
-            ]
-            if start:
-                # A second chunk gets its own marker so that each chunk is applied exactly once.
-                batch[0]["Put"]["Item"] = to_item(_marker(f"{event_id}#{start}"))
+        per_marker = MAX_ACTIONS - 1
+        for start in range(0, len(changes), per_marker):
+            # A second chunk gets its own marker so that each chunk is applied exactly once.
+            marker = f"{event_id}#{start}" if start else event_id
+            chunk = list(changes.items())[start : start + per_marker]
+            batch = [self._mark(marker)] + [self._add(key, value) for key, value in chunk]
             try:
                 self.dynamodb.transact_write_items(TransactItems=batch)
             except ClientError as exc:
@@ -130,28 +120,8 @@ class StatsStore:
             total: Counter[str] = Counter()
             for _, changes in chunk:
                 total.update(changes)
-            actions: list[dict[str, Any]] = [
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": to_item(_marker(event_id)),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-                for event_id, _ in chunk
-            ]
-            actions += [
-                {
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": to_item({"pk": PK, "sk": key}),
-                        "UpdateExpression": "ADD n :v",
-                        "ExpressionAttributeValues": to_item({":v": value}),
-                    }
-                }
-                for key, value in sorted(total.items())
-                if value
-            ]
+            actions = [self._mark(event_id) for event_id, _ in chunk]
+            actions += [self._add(key, value) for key, value in sorted(total.items()) if value]
             try:
                 self.dynamodb.transact_write_items(TransactItems=actions)
                 return len(chunk)
@@ -166,12 +136,7 @@ class StatsStore:
 
     def add(self, counter: str, value: int = 1) -> None:
         """An increment that is not tied to a stream record (callers make it idempotent themselves)."""
-        self.dynamodb.update_item(
-            TableName=self.table,
-            Key=to_item({"pk": PK, "sk": counter}),
-            UpdateExpression="ADD n :v",
-            ExpressionAttributeValues=to_item({":v": value}),
-        )
+        self.dynamodb.update_item(**self._add(counter, value)["Update"])
 
     def counters(self) -> dict[str, int]:
         """Every counter: one query over a partition whose size depends on flaggers and platforms, not items."""
