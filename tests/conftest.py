@@ -1,8 +1,12 @@
-"""Fixtures every tier shares: where the repository is and its parsed template."""
+"""Fixtures every tier shares: where the repository is, its parsed template, and its scripts as modules."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -19,3 +23,23 @@ def repo() -> Path:
 @pytest.fixture(scope="session")
 def template() -> Template:
     return Template.load(REPO / "template.yaml")
+
+
+@pytest.fixture(scope="session")
+def load_script() -> Callable[[str], ModuleType]:
+    """Imports a script of the repository that is not a package module (infra/cost.py, a bench) by its path."""
+    loaded: dict[str, ModuleType] = {}
+
+    def load(relative: str) -> ModuleType:
+        if relative not in loaded:
+            path = REPO / relative
+            spec = importlib.util.spec_from_file_location(f"flagpost_script_{path.stem}", path)
+            assert spec is not None
+            assert spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module  # dataclasses resolve their annotations through it
+            spec.loader.exec_module(module)
+            loaded[relative] = module
+        return loaded[relative]
+
+    return load

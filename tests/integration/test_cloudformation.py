@@ -8,12 +8,10 @@ map is static (Flagpost's roles attach none; the map only keeps the translator f
 from __future__ import annotations
 
 import copy
-import importlib.util
 import inspect
 import json
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -413,19 +411,11 @@ def test_parameters_and_outputs_an_operator_needs(sam: dict[str, Any], cfn: dict
 # ------------------------------------------------------------------ the first admin
 
 
-def _load_bootstrap(repo: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bootstrap_admin", repo / "infra" / "scripts" / "bootstrap_admin.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their annotations through it
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.usefixtures("fake_credentials")
-def test_bootstrap_admin_finds_the_stacks_table_and_key_and_makes_a_working_key(repo: Path, template: Template) -> None:
-    bootstrap = _load_bootstrap(repo)
+def test_bootstrap_admin_finds_the_stacks_table_and_key_and_makes_a_working_key(
+    template: Template, load_script: Callable[[str], ModuleType]
+) -> None:
+    bootstrap = load_script("infra/scripts/bootstrap_admin.py")
     with mock_aws():
         # Given a stack holding the template's tables and key (provisioned as `flagpost local` does)
         session = boto3.session.Session(region_name=REGION)

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[2]
+from collections.abc import Callable
+from types import ModuleType
 
 
-def test_round_trips_per_100_report_webhook_stay_at_or_under_ten() -> None:
-    spec = importlib.util.spec_from_file_location("bench_ingest", REPO / "tests" / "bench" / "bench_ingest.py")
-    assert spec is not None
-    assert spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+def test_round_trips_per_100_report_webhook_stay_at_or_under_ten(load_script: Callable[[str], ModuleType]) -> None:
+    bench = load_script("tests/bench/bench_ingest.py")
     trips = bench.round_trips()
     assert len(trips["new"]) <= 10, trips["new"]
     assert len(trips["duplicate"]) <= 10, trips["duplicate"]

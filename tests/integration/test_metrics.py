@@ -11,10 +11,13 @@ import json
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 from typing import Any
 
 import pytest
+from dashboard_support import deployed_names, flagpost_metrics  # type: ignore[import-not-found]
 from delivery_support import push_platform  # type: ignore[import-not-found]
 
 from flagpost import lazy
@@ -163,12 +166,13 @@ def test_alarms_on_flagpost_metrics_watch_metrics_that_exist(
 
 
 def test_the_dashboard_shows_only_metrics_that_are_emitted(
-    emitted: tuple[dict[str, list[float]], dict[str, set[tuple[str, ...]]]], local_aws: InProcessStack
+    emitted: tuple[dict[str, list[float]], dict[str, set[tuple[str, ...]]]],
+    local_aws: InProcessStack,
+    load_script: Callable[[str], ModuleType],
 ) -> None:
-    from test_dashboard import dashboard, deployed_names, flagpost_metrics  # type: ignore[import-not-found]
-
+    dashboard = load_script("infra/dashboard.py")
     values, _ = emitted
-    body = dashboard.body(local_aws.template, deployed_names(local_aws), LOCAL_PARAMETERS["Stage"])
+    body = dashboard.body(local_aws.template, deployed_names(dashboard, local_aws), LOCAL_PARAMETERS["Stage"])
     shown = flagpost_metrics(body)
     assert shown
     assert shown - set(values) == set()

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import sys
-from pathlib import Path
+from collections.abc import Callable
 from types import ModuleType
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
-def cost() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("flagpost_cost", REPO / "infra" / "cost.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their annotations through it
-    spec.loader.exec_module(module)
-    return module
+def cost(load_script: Callable[[str], ModuleType]) -> ModuleType:
+    return load_script("infra/cost.py")
 
 
 def test_the_total_is_the_sum_of_priced_lines(cost: ModuleType) -> None:
