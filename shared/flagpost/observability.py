@@ -8,8 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Read-only routes emit no metric; an empty flush there is expected, not a mistake worth a warning.
@@ -48,24 +46,3 @@ def lambda_entry(handle: LambdaHandler, correlation_id_path: str | None = None) 
             metrics.clear_metrics()
 
     return lambda_handler
-
-
-Guard = Callable[[dict[str, Any]], Any]
-
-
-def http_handler(app: ApiGatewayResolver, *guards: Guard) -> LambdaHandler:
-    """The Lambda entry point for an HTTP API function: logs, traces and metrics around `app`.
-
-    Each guard sees the raw event before the resolver parses or validates anything and may answer
-    instead (a response dict); the first answer wins. Flagpost's guards refuse non-JSON bodies and
-    check the bearer key's role, so that nobody learns about a route's schema before being let in.
-    """
-
-    def resolve(event: dict[str, Any], context: LambdaContext) -> Any:
-        for guard in guards:
-            refusal = guard(event)
-            if refusal is not None:
-                return refusal
-        return app.resolve(event, context)
-
-    return lambda_entry(resolve, correlation_paths.API_GATEWAY_HTTP)

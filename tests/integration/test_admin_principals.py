@@ -76,6 +76,18 @@ def test_create_shows_key_and_secret_once_and_listing_never(local_aws: InProcess
         ({"role": "platform", "name": "P", "domains": ["not a domain"]}, None),
         ({"role": "superuser", "name": "S"}, "role"),
         ({"role": "flagger", "name": ""}, "name"),
+        # What is stored is exactly what was checked: no cleaning of what urlsplit would drop.
+        ({"role": "platform", "name": "P", "endpoint": "https://example.org/\thook"}, "endpoint"),
+        ({"role": "platform", "name": "P", "endpoint": "https://example.org/hook\r\n"}, "endpoint"),
+        ({"role": "platform", "name": "P", "endpoint": " https://example.org/hook"}, "endpoint"),
+        # IPv4 inside IPv6: 6to4, Teredo and NAT64 forms of the metadata address.
+        ({"role": "platform", "name": "P", "endpoint": "https://[2002:a9fe:a9fe::]/"}, "endpoint"),
+        ({"role": "platform", "name": "P", "endpoint": "https://[2001:0:4136:e378:8000:63bf:56fe:5601]/"}, "endpoint"),
+        ({"role": "platform", "name": "P", "endpoint": "https://[64:ff9b::a9fe:a9fe]/"}, "endpoint"),
+        ({"role": "platform", "name": "P", "endpoint": "https://0xa9fea9fe/"}, "endpoint"),
+        # A misspelt field is refused, not dropped: a platform that can never be pushed to is no use.
+        ({"role": "platform", "name": "P", "endpiont": "https://example.org/hook"}, "endpiont"),
+        ({"role": "flagger", "name": "F", "extra": 1}, "extra"),
     ],
 )
 def test_bad_principals_get_422(
@@ -87,6 +99,10 @@ def test_bad_principals_get_422(
     assert problem["errors"]
     if loc:
         assert any(loc in e["loc"] for e in problem["errors"])
+    if loc in ("endpiont", "extra"):
+        assert any(loc in e["msg"] for e in problem["errors"]), "the message names the unknown field"
+    listed = call(local_aws, admin_key, "GET", "/v1/admin/principals").json()["principals"]
+    assert all(p["name"] != body.get("name") or p["role"] == "admin" for p in listed), "nothing was created"
 
 
 def test_rotate_then_revoke(local_aws: InProcessStack, admin_key: str) -> None:

@@ -9,10 +9,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from flagpost import __version__
-from flagpost.api.problems import register_problem_handlers
-from flagpost.observability import LambdaHandler, http_handler
+from flagpost import __version__, jsonsafe
+from flagpost.api.problems import HANDLED, as_payload_v2, check_media_type, problem_for, register_problem_handlers
+from flagpost.observability import LambdaHandler, lambda_entry
 from flagpost.principals.models import Role
 
 API_TITLE = "Flagpost API"
@@ -23,7 +25,8 @@ API_DESCRIPTION = (
 
 
 def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    # Bodies are parsed with bounded depth and number size: a hostile document is a 400, never a 500.
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=jsonsafe.loads)
     register_problem_handlers(app)
     for router in routers:
         app.include_router(router)
@@ -31,13 +34,30 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
 
 
 def lambda_handler_for(app: APIGatewayHttpResolver, role: Role | None = None) -> LambdaHandler:
-    """The Lambda entry point of an HTTP function: the bearer key's role (when the function has one
-    role) and the JSON media type are checked before the resolver parses or validates anything."""
+    """The Lambda entry point of an HTTP function, with logs, traces and metrics around `app`.
+
+    Guards see the raw event before the resolver parses or validates anything, so nobody learns about
+    a route's schema before being let in: the bearer key's role (when the function has one role), then
+    the JSON media type. A guard refuses by raising; its exception is mapped to a problem by the same
+    `problem_for` the resolver's exception handlers use.
+    """
     from flagpost.api.auth import bearer_guard
-    from flagpost.api.problems import unsupported_media_type
 
     guards = [bearer_guard(role)] if role is not None else []
-    return http_handler(app, *guards, unsupported_media_type)
+    guards.append(check_media_type)
+
+    def resolve(event: dict[str, Any], context: LambdaContext) -> Any:
+        try:
+            for guard in guards:
+                guard(event)
+        except HANDLED as exc:
+            response = problem_for(exc)
+            if response is None:
+                raise
+            return as_payload_v2(response)
+        return app.resolve(event, context)
+
+    return lambda_entry(resolve, correlation_paths.API_GATEWAY_HTTP)
 
 
 def all_routers() -> list[Router]:

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from flagpost.api.problems import ForbiddenError, ProblemError, UnauthorizedError, raw_problem
+from flagpost.api.problems import ForbiddenError, UnauthorizedError
 from flagpost.config import settings
 from flagpost.lazy import lazy
 from flagpost.principals.models import Principal, Role
@@ -30,15 +30,11 @@ def principal_store() -> DynamoPrincipalStore:
     )
 
 
-def bearer_guard(*roles: Role) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
-    """A guard for `http_handler`: 401/403 before the resolver parses or validates the request."""
+def bearer_guard(*roles: Role) -> Callable[[dict[str, Any]], None]:
+    """A guard for `lambda_handler_for`: 401/403 before the resolver parses or validates the request."""
 
-    def guard(event: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            require(APIGatewayProxyEventV2(event), *roles)
-        except ProblemError as exc:
-            return raw_problem(exc.status, exc.detail, exc.headers)
-        return None
+    def guard(event: dict[str, Any]) -> None:
+        require(APIGatewayProxyEventV2(event), *roles)
 
     return guard
 

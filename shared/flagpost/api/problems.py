@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -125,70 +126,89 @@ def problem_response(
     )
 
 
-def unsupported_media_type(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A payload-v2 response refusing a request body that is not JSON, before any parsing (415)."""
+class UnsupportedMediaTypeError(ProblemError):
+    status = 415
+
+
+def check_media_type(event: dict[str, Any]) -> None:
+    """Refuse a request body that is not JSON (415), before anything parses it."""
     if not event.get("body"):
-        return None
+        return
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if not media or media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
-        return None
-    return raw_problem(415, "Send the body as application/json.")
+        return
+    raise UnsupportedMediaTypeError("Send the body as application/json.")
 
 
-def raw_problem(status: int, detail: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """A problem as a payload-v2 response, for answers given before the resolver runs."""
-    body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail)
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE, **(headers or {})},
-        "body": json.dumps(body.model_dump(exclude_none=True)),
-        "isBase64Encoded": False,
-    }
+def validation_issue(err: Mapping[str, Any], prefix: tuple[str | int, ...] = ()) -> dict[str, Any]:
+    """One pydantic or powertools validation error as the contract's `{loc, msg, type}`.
+
+    An unknown field is named in the message, not only in `loc`: a misspelt optional field must be
+    impossible to overlook.
+    """
+    loc = [*prefix, *(p if isinstance(p, int) else str(p) for p in err.get("loc", ()))]
+    kind = str(err.get("type", "value_error"))
+    msg = str(err.get("msg") or kind)
+    if kind == "extra_forbidden" and loc:
+        msg = f"unknown field {loc[-1]!r}: not part of this request's schema"
+    return {"loc": loc, "msg": msg, "type": kind}
 
 
 def _issues(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [
-        {
-            "loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
-            "msg": str(err.get("msg") or err.get("type", "invalid")),
-            "type": str(err.get("type", "value_error")),
-        }
-        for err in exc.errors()
-    ]
+    return [validation_issue(err) for err in exc.errors()]
 
 
-def register_problem_handlers(app: ApiGatewayResolver) -> None:
-    """Every error leaves the API as problem+json; status is chosen by exception type alone."""
+# Every exception type a request may end in that is not a fault of ours, mapped to its problem in one
+# place: the resolver's exception handlers and the guards that run before the resolver both use it.
+HANDLED: tuple[type[Exception], ...] = (
+    ProblemError,
+    StoreUnavailableError,
+    ClientError,
+    BotoCoreError,
+    RequestValidationError,
+    UnicodeDecodeError,
+)
 
-    @app.exception_handler(ProblemError)  # type: ignore[untyped-decorator]
-    def _domain(exc: ProblemError) -> Response[str]:
+
+def problem_for(exc: BaseException) -> Response[str] | None:
+    """The problem response for `exc`, or None when it is a fault of ours (a 500, alarmed)."""
+    if isinstance(exc, ProblemError):
         return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers)
-
-    @app.exception_handler(StoreUnavailableError)  # type: ignore[untyped-decorator]
-    def _unavailable(exc: StoreUnavailableError) -> Response[str]:
-        del exc  # DynamoDB's own message names tables and limits; the client only needs to retry
+    if isinstance(exc, StoreUnavailableError):
+        # DynamoDB's own message names tables and limits; the client only needs to retry.
         return problem_response(503, "Storage is busy; retry shortly.", headers={"Retry-After": "1"})
-
-    @app.exception_handler([ClientError, BotoCoreError])  # type: ignore[untyped-decorator]
-    def _aws_unavailable(exc: ClientError | BotoCoreError) -> Response[str]:
+    if isinstance(exc, ClientError | BotoCoreError):
         # Throttled, failing or unreachable after the SDK's retries (DynamoDB, KMS, SQS): the request
-        # failed as a whole and may be retried. Any other AWS error is a fault of ours: a 500, alarmed.
+        # failed as a whole and may be retried. Any other AWS error is a fault of ours.
         if not is_transient(exc):
-            raise exc
+            return None
         return problem_response(503, "A service we depend on is busy; retry shortly.", headers={"Retry-After": "1"})
-
-    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
-    def _validation(exc: RequestValidationError) -> Response[str]:
+    if isinstance(exc, RequestValidationError):
         issues = _issues(exc)
         if any(i["type"] == "json_invalid" for i in issues):
             return problem_response(400, "The request body is not valid JSON.", errors=issues)
         return problem_response(422, "The request does not match the schema.", errors=issues)
-
-    @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
-    def _not_utf8(exc: UnicodeDecodeError) -> Response[str]:
-        del exc
+    if isinstance(exc, UnicodeDecodeError):
         return problem_response(400, "The request body is not UTF-8 text; send JSON encoded as UTF-8.")
+    return None
+
+
+def as_payload_v2(response: Response[str]) -> dict[str, Any]:
+    """A resolver Response as an API Gateway payload-v2 answer, for answers given before the resolver runs."""
+    headers = {k: v if isinstance(v, str) else ",".join(v) for k, v in response.headers.items()}
+    return {"statusCode": response.status_code, "headers": headers, "body": response.body, "isBase64Encoded": False}
+
+
+def register_problem_handlers(app: ApiGatewayResolver) -> None:
+    """Every error leaves the API as problem+json; status is chosen by exception type alone (`problem_for`)."""
+
+    @app.exception_handler(list(HANDLED))  # type: ignore[untyped-decorator]
+    def _problem(exc: Exception) -> Response[str]:
+        response = problem_for(exc)
+        if response is None:
+            raise exc
+        return response
 
     @app.not_found
     def _not_found(exc: Exception) -> Response[str]:

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from flagpost.api.auth import BEARER_SECURITY, require
+from flagpost.api.params import ItemId
 from flagpost.api.problems import problem_responses
 from flagpost.models.item import ItemStatus
 from flagpost.principals.models import Principal, Role
@@ -28,7 +29,6 @@ from flagpost.review.service import review_service
 
 router = Router()  # type: ignore[no-untyped-call]
 
-ItemId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 TAGS = ["reviewer"]
 
 

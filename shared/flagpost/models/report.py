@@ -84,10 +84,14 @@ class ReportIn(BaseModel):
 class SubmissionIn(BaseModel):
     """The envelope. Reports are validated one by one afterwards, so that one bad report fails alone."""
 
+    model_config = ConfigDict(extra="forbid")
+
     reports: list[Any] = Field(min_length=1, max_length=MAX_REPORTS_PER_SUBMISSION)
 
 
 class SubmissionSchema(BaseModel):
     """The envelope as documented in OpenAPI: what a valid submission looks like."""
+
+    model_config = ConfigDict(extra="forbid")
 
     reports: list[ReportIn] = Field(min_length=1, max_length=MAX_REPORTS_PER_SUBMISSION)
