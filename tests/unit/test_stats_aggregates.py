@@ -63,20 +63,39 @@ def test_a_rejection_credits_decided_but_not_confirmed() -> None:
     assert "flagger_confirmed#fla_a" not in change
 
 
-def test_new_outcomes_count_per_platform_once() -> None:
-    confirmed = {
-        **ITEM,
-        "status": "confirmed",
-        "decisions": [{"decision": "confirm", "at": "2026-11-22T10:30:00+00:00"}],
-    }
-    with_outcome = {
-        **confirmed,
-        "outcomes": [{"platform_id": "pla_t", "outcome": "removed", "acted_at": "2026-11-22T10:40:00+00:00"}],
-    }
-    change = deltas(confirmed, with_outcome)
-    assert change["outcome#pla_t#removed"] == change["platform_outcomes#pla_t"] == 1
+OUTCOME = {
+    "pk": "ITEM#itm_1",
+    "sk": "OUTCOME#pla_t",
+    "platform_id": "pla_t",
+    "outcome": "no_action",
+    "acted_at": "2026-11-22T10:40:00+00:00",
+    "confirmed_at": "2026-11-22T10:30:00+00:00",
+    "revision": 1,
+}
+
+
+def test_a_first_outcome_counts_once_per_platform() -> None:
+    change = deltas(None, OUTCOME)
+    assert change["outcome#pla_t#no_action"] == change["platform_outcomes#pla_t"] == 1
+    assert change["y2026#outcome#pla_t#no_action"] == 1
     assert change[f"hist#outcome#{bucket(600)}"] == 1
-    assert deltas(with_outcome, with_outcome) == Counter()
+
+
+def test_a_changed_outcome_moves_its_count_and_a_repeat_moves_nothing() -> None:
+    removed = {**OUTCOME, "outcome": "removed", "acted_at": "2026-11-22T11:30:00+00:00", "revision": 2}
+    change = deltas(OUTCOME, removed)
+    assert change["outcome#pla_t#no_action"] == -1
+    assert change["outcome#pla_t#removed"] == 1
+    assert "platform_outcomes#pla_t" not in change, "still one outcome for this (item, platform)"
+    assert change[f"hist#outcome#{bucket(600)}"] == -1
+    assert change[f"hist#outcome#{bucket(3600)}"] == 1
+    assert deltas(removed, {**removed, "revision": 3}) == Counter()
+
+
+def test_dsa_decision_keys_are_counted_per_platform() -> None:
+    image = {**OUTCOME, "outcome": "removed", "decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"]}
+    change = deltas(None, image)
+    assert change["dsa#pla_t#DECISION_VISIBILITY_CONTENT_REMOVED"] == 1
 
 
 def test_unchanged_items_and_other_records_count_nothing() -> None:

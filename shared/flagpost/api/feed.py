@@ -9,10 +9,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from flagpost.api.auth import BEARER_SECURITY, require
+from flagpost.api.params import ItemId
 from flagpost.api.problems import BadRequestError, problem_responses
 from flagpost.delivery.feed import InvalidCursorError, decode_cursor, encode_cursor
-from flagpost.delivery.outcomes import OutcomeIn, OutcomeOut, record_outcome
+from flagpost.delivery.outcomes import record_outcome
 from flagpost.delivery.services import feed_store
+from flagpost.models.outcome import OutcomeIn, OutcomeOut
 from flagpost.principals.models import Role
 from flagpost.review.store import DynamoReviewStore
 
@@ -58,6 +60,6 @@ def read_feed(
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403, 404, 422),
 )
-def post_outcome(item_id: str, outcome: OutcomeIn) -> OutcomeOut:
+def post_outcome(item_id: ItemId, outcome: OutcomeIn) -> OutcomeOut:
     platform = require(router.current_event, Role.PLATFORM)
     return record_outcome(DynamoReviewStore(), feed_store(), platform.id, item_id, outcome)

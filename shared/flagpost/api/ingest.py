@@ -9,11 +9,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from flagpost.api.auth import BEARER_SECURITY, require
+from flagpost.api.params import FlaggerId, ReportId
 from flagpost.api.problems import NotFoundError, problem_responses
 from flagpost.ingest.models import ReportView, SubmissionResult
 from flagpost.ingest.service import ingest_service
 from flagpost.items.store import DynamoItemStore, ItemNotFoundError, ReportNotFoundError
+from flagpost.models.outcome import OutcomeOut
 from flagpost.principals.models import Role
+from flagpost.review.store import DynamoReviewStore
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -34,7 +37,7 @@ SUBMIT_PATH = "/v1/flaggers/{flagger_id}/reports"
         **problem_responses(400, 401, 409, 413, 422, 429, 503),
     },
 )
-def submit_reports(flagger_id: str) -> Response[str]:
+def submit_reports(flagger_id: FlaggerId) -> Response[str]:
     event = router.current_event
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
@@ -51,7 +54,7 @@ def submit_reports(flagger_id: str) -> Response[str]:
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403, 404),
 )
-def get_report(report_id: str) -> ReportView:
+def get_report(report_id: ReportId) -> ReportView:
     flagger = require(router.current_event, Role.FLAGGER)
     items: DynamoItemStore = ingest_service().items
     try:
@@ -63,8 +66,8 @@ def get_report(report_id: str) -> ReportView:
         raise NotFoundError("No such report among yours.") from None
     # What platforms did, by platform: no reviewer identities or notes leave to flaggers.
     outcomes = [
-        {k: o[k] for k in ("platform_id", "outcome", "acted_at") if k in o}
-        for o in items.get_record(item.item_id).get("outcomes", [])
+        OutcomeOut.of(o).model_dump(mode="json", exclude_none=True, exclude={"item_id"})
+        for o in DynamoReviewStore(config=items.config).outcomes(item.item_id)
     ]
     decision = item.decisions[-1].model_dump(mode="json", exclude={"reviewer_id", "note"}) if item.decisions else None
     return ReportView(

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flagpost.models.item import Item
+from flagpost.models.outcome import OutcomeOut
 from flagpost.models.report import Category, Priority
 
 QueueName = Literal["default", "escalated"]
@@ -138,6 +139,9 @@ class ItemDetail(Item):
         default_factory=list, description="reviewers who confirmed in this round (four eyes for threat_to_life)"
     )
     confirmations_required: int = 1
+    outcomes: list[OutcomeOut] = Field(
+        default_factory=list, description="what each platform the item was sent to reported doing (the latest)"
+    )
 
 
 class QueueCount(BaseModel):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import secrets
 from collections.abc import Callable
@@ -22,11 +21,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from flagpost import jsonsafe
 from flagpost.api.problems import BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError
 from flagpost.config import Settings, settings
 from flagpost.items.store import QUEUE_ESCALATED, iso, item_from_record, lease_active, new_note_id, note_text
 from flagpost.lazy import lazy
 from flagpost.models.item import Decision, Item, ItemStatus
+from flagpost.models.outcome import OutcomeOut
 from flagpost.models.report import Priority
 from flagpost.observability import logger, metrics
 from flagpost.review.models import (
@@ -440,6 +441,7 @@ class ReviewService:
             lease=lease,
             confirmations=sorted(record.get("confirmations", [])),
             confirmations_required=confirmations_required(Priority(record["priority"])),
+            outcomes=[OutcomeOut.of(o) for o in self.store.outcomes(item_id)],
         )
 
     def list_items(self, status: ItemStatus, limit: int, cursor: str | None) -> ItemList:
@@ -515,7 +517,7 @@ def _encode_cursor(cursor: _Cursor) -> str:
 def _decode_cursor(raw: str, status: ItemStatus) -> _Cursor:
     try:
         padded = raw + "=" * (-len(raw) % 4)
-        cursor = _Cursor.model_validate(json.loads(base64.urlsafe_b64decode(padded.encode("ascii"))))
+        cursor = _Cursor.model_validate(jsonsafe.loads(base64.urlsafe_b64decode(padded.encode("ascii"))))
     except (ValueError, UnicodeError, binascii.Error, ValidationError):
         raise BadRequestError("The cursor is not valid for this listing.") from None
     key = cursor.key

@@ -25,6 +25,7 @@ from flagpost.store.dynamo import (
     to_item,
 )
 
+OUTCOME_PREFIX = "OUTCOME#"
 QUEUE_INDEX = "review-queue"
 STATUS_INDEX = "items-by-status"
 REPORTS_INDEX = "reports-by-item"
@@ -109,17 +110,79 @@ class DynamoReviewStore:
             note_id=note_id,
         )
         actions.append({"Put": history})
+        self._transact(actions, change.item_id)
+
+    def put_outcome(
+        self,
+        outcome: dict[str, Any],
+        *,
+        revision: int | None,
+        at: datetime,
+        note: str | None,
+        detail: dict[str, Any],
+    ) -> None:
+        """Replace the (item, platform) outcome record if it is still at `revision` (None: absent),
+        with its history entry (and note); LostRaceError if another write came first."""
+        item_id, platform_id = outcome["item_id"], outcome["platform_id"]
+        record = {"pk": f"ITEM#{item_id}", "sk": f"{OUTCOME_PREFIX}{platform_id}", **outcome}
+        record["revision"] = (revision or 0) + 1
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        if revision is not None:
+            condition = {
+                "ConditionExpression": "revision = :rev",
+                "ExpressionAttributeValues": to_item({":rev": revision}),
+            }
+        actions: list[dict[str, Any]] = [{"Put": {"TableName": self.table, "Item": to_item(record), **condition}}]
+        note_id = None
+        if note:
+            note_id = new_note_id(at)
+            actions.append({"Put": note_put(self.table, item_id, note_id, note, at, self.config.text_retention_days)})
+        history = history_put(self.table, item_id, at, "outcome", platform_id, detail, note_id=note_id)
+        actions.append({"Put": history})
+        self._transact(actions, item_id)
+
+    def _transact(self, actions: list[dict[str, Any]], item_id: str) -> None:
         try:
             self.dynamodb.transact_write_items(TransactItems=actions)
         except ClientError as exc:
             if error_code(exc) == "TransactionCanceledException":
                 codes = [r.get("Code", "None") for r in exc.response.get("CancellationReasons") or []]
                 if any(code in LOST_RACE for code in codes):
-                    raise LostRaceError(change.item_id) from None
+                    raise LostRaceError(item_id) from None
             raise_unavailable_if_transient(exc)
             raise
 
     # ------------------------------------------------------------------ reads
+    def outcome(self, item_id: str, platform_id: str) -> dict[str, Any] | None:
+        """The platform's standing outcome for the item, or None."""
+        return self._get_key(f"ITEM#{item_id}", f"{OUTCOME_PREFIX}{platform_id}")
+
+    def outcomes(self, item_id: str) -> list[dict[str, Any]]:
+        """Every platform's standing outcome for the item, by platform id."""
+        records: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page = self._query(
+                {
+                    "KeyConditionExpression": "pk = :pk AND begins_with(sk, :o)",
+                    "ExpressionAttributeValues": to_item({":pk": f"ITEM#{item_id}", ":o": OUTCOME_PREFIX}),
+                    "ConsistentRead": True,
+                },
+                start,
+            )
+            records.extend(page.records)
+            if page.last_key is None:
+                return records
+            start = page.last_key
+
+    def _get_key(self, pk: str, sk: str) -> dict[str, Any] | None:
+        try:
+            got = self.dynamodb.get_item(TableName=self.table, Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=True)
+        except ClientError as exc:
+            raise_unavailable_if_transient(exc)
+            raise
+        return from_item(got["Item"]) if "Item" in got else None
+
     def get(self, item_id: str) -> dict[str, Any] | None:
         try:
             got = self.dynamodb.get_item(

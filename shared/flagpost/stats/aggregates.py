@@ -45,6 +45,25 @@ def _count(out: Counter[str], key: str, at: str | None, value: int = 1) -> None:
         out[f"y{year}#{key}"] += value
 
 
+def _outcome_counts(image: dict[str, Any] | None) -> Counter[str]:
+    """What one standing outcome contributes to the counters (nothing for an absent image)."""
+    out: Counter[str] = Counter()
+    if not image:
+        return out
+    platform = image.get("platform_id")
+    at = image.get("acted_at")
+    _count(out, f"platform_outcomes#{platform}", at)
+    _count(out, f"outcome#{platform}#{image.get('outcome')}", at)
+    for name in ("decision_visibility", "decision_account", "decision_provision", "decision_monetary"):
+        value = image.get(name)
+        for key in value if isinstance(value, list) else [value] if value else []:
+            _count(out, f"dsa#{platform}#{key}", at)
+    took = _seconds_between(image.get("confirmed_at"), at)
+    if took is not None:
+        _count(out, f"hist#outcome#{bucket(max(0.0, took))}", at)
+    return out
+
+
 def deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Counter[str]:
     """Counter increments for one stream record's old and new images."""
     out: Counter[str] = Counter()
@@ -55,6 +74,12 @@ def deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Counter[st
         _count(out, f"report_category#{new.get('category')}", at)
         out[f"flagger_reports#{new.get('flagger_id')}"] += 1
         return out
+    if kind is not None and str(kind).startswith("OUTCOME#"):
+        # The standing outcome of (item, platform) was set or replaced: count the difference, so a
+        # repeat counts nothing and a change moves one count from the old outcome to the new.
+        out.update(_outcome_counts(new))
+        out.subtract(_outcome_counts(old))
+        return Counter({k: v for k, v in out.items() if v})
     if kind != "ITEM" or new is None:
         return out
     if old is None:
@@ -79,15 +104,6 @@ def deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Counter[st
             out[f"flagger_decided#{flagger}"] += 1
             if confirmed:
                 out[f"flagger_confirmed#{flagger}"] += 1
-    before = len(old.get("outcomes") or [])
-    for outcome in (new.get("outcomes") or [])[before:]:
-        platform = outcome.get("platform_id")
-        at = outcome.get("acted_at")
-        _count(out, f"platform_outcomes#{platform}", at)
-        _count(out, f"outcome#{platform}#{outcome.get('outcome')}", at)
-        took = _seconds_between(_last_decision_at(new, "confirm"), at)
-        if took is not None:
-            _count(out, f"hist#outcome#{bucket(max(0.0, took))}", at)
     return Counter({k: v for k, v in out.items() if v})
 
 
