@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from flagpost.delivery.dispatch import Append
 from flagpost.delivery.services import dispatcher
 from flagpost.observability import lambda_entry
 from flagpost.stats.services import stats_store
@@ -15,17 +16,22 @@ from flagpost.stats.stream import record_changes
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: DynamoDBRecord) -> None:
-    dispatcher().handle(record.raw_event)
-
-
 def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    planned: list[Append] = []
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        planned.extend(dispatcher().plan(record.raw_event))
+
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
-    # The counters are summed over the whole batch (a few transactions, not one per record). A record
-    # that failed above is redelivered and counted then; a failure to count resumes the stream there.
+    # Feed entries are appended per platform for the whole batch (one counter move per platform), and
+    # counters summed over it; each stops at the first record it could not handle, and the stream
+    # resumes from the earliest such record (appends and counts are idempotent on redelivery).
     failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+    resume = dispatcher().flush(planned)
+    if resume is not None:
+        response["batchItemFailures"].append({"itemIdentifier": resume})
     handled = [r for r in event.get("Records", []) if r["dynamodb"]["SequenceNumber"] not in failed]
     resume = record_changes(stats_store(), handled)
     if resume is not None:

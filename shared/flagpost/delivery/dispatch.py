@@ -2,25 +2,41 @@
 
 confirmed -> an `upsert` entry for every platform the item is routed to;
 retracted -> a `retract` entry for every platform that received the upsert.
-Appends are idempotent, so a stream batch retried after a partial failure adds nothing twice; the
-push job is sent again in that case, and the platform sees the same `webhook-id`.
+A stream batch is planned record by record (`plan`), then appended platform by platform (`flush`):
+one conditional transaction per platform and chunk, so shards appending to one feed contend once
+per batch. Appends are idempotent, so a batch retried after a partial failure adds nothing twice;
+the push job is sent again in that case, and the platform sees the same `webhook-id`.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from flagpost import aws
-from flagpost.delivery.feed import FeedEntry, FeedStore
+from flagpost.delivery.feed import FeedStore, Op
+from flagpost.delivery.jobs import queue_jobs
 from flagpost.delivery.routing import route
-from flagpost.items.store import item_from_record
+from flagpost.models.platform_item import platform_view
 from flagpost.observability import logger
 from flagpost.principals.models import Principal, Role
 from flagpost.principals.store import DynamoPrincipalStore
-from flagpost.store.dynamo import from_item
+from flagpost.store.dynamo import StoreUnavailableError, from_item
+
+
+@dataclass(frozen=True)
+class Append:
+    """One feed entry a stream record calls for. A retraction names no platform until `flush`
+    resolves it to every platform the item went to, upserts earlier in the same batch included."""
+
+    platform: Principal | None
+    op: Op
+    item: dict[str, Any]
+    sequence_number: str  # of the stream record that called for it: where the stream resumes if it fails
 
 
 class Dispatcher:
@@ -52,8 +68,8 @@ class Dispatcher:
             self._platforms = (now, active)
         return self._platforms[1]
 
-    def handle(self, record: dict[str, Any]) -> list[FeedEntry]:
-        """Process one stream record; returns the entries it appended (or found appended)."""
+    def plan(self, record: dict[str, Any]) -> list[Append]:
+        """The feed entries one stream record calls for (none for anything but a status change that counts)."""
         change = record.get("dynamodb", {})
         new = from_item(change["NewImage"]) if "NewImage" in change else None
         old = from_item(change["OldImage"]) if "OldImage" in change else None
@@ -62,24 +78,69 @@ class Dispatcher:
         status, before = new.get("status"), (old or {}).get("status")
         if status == before or status not in ("confirmed", "retracted"):
             return []
-        item = item_from_record(new).model_dump(mode="json")
-        logger.append_keys(correlation_id=item["item_id"])
+        sequence_number = str(change.get("SequenceNumber", ""))
+        item = platform_view(new)
         if status == "confirmed":
             decisions = new.get("decisions") or []
             named = [p for d in decisions if d.get("decision") == "confirm" for p in d.get("platforms") or []]
-            targets = route(new["target"], named, self.platforms())
-            return [self._append(p, "upsert", item) for p in targets]
-        routed = self.feed.routed_platforms(item["item_id"])
-        by_id = {p.id: p for p in self.platforms()}
-        return [self._append(by_id[pid], "retract", item) for pid in sorted(routed) if pid in by_id]
+            return [Append(p, "upsert", item, sequence_number) for p in route(new["target"], named, self.platforms())]
+        return [Append(None, "retract", item, sequence_number)]
 
-    def _append(self, platform: Principal, op: str, item: dict[str, Any]) -> FeedEntry:
-        entry, created = self.feed.append(platform.id, op, item, push=bool(platform.endpoint))  # type: ignore[arg-type]
-        if created and op == "upsert" and self.on_routed is not None:
-            self.on_routed(platform.id)
-        if platform.endpoint and entry.delivery == "pending":
-            self.sqs.send_message(
-                QueueUrl=self.forward_queue_url,
-                MessageBody=json.dumps({"platform_id": platform.id, "seq": entry.seq}),
+    def _resolve(self, appends: Sequence[Append]) -> list[Append]:
+        """Retractions to every platform the item went to: earlier batches' (the feed's ROUTE records)
+        and this batch's upserts, which are not appended yet."""
+        resolved: list[Append] = []
+        upserted: dict[str, set[str]] = {}
+        by_id = {p.id: p for p in self.platforms()}
+        for append in appends:
+            item_id = append.item["item_id"]
+            if append.platform is not None:
+                upserted.setdefault(item_id, set()).add(append.platform.id)
+                resolved.append(append)
+                continue
+            routed = set(self.feed.routed_platforms(item_id)) | upserted.get(item_id, set())
+            resolved.extend(
+                Append(by_id[pid], "retract", append.item, append.sequence_number)
+                for pid in sorted(routed)
+                if pid in by_id
             )
-        return entry
+        return resolved
+
+    def flush(self, appends: Sequence[Append]) -> str | None:
+        """Append everything planned, per platform in one go, and queue the pushes.
+
+        Returns None when all landed, else the sequence number of the earliest record whose entries
+        did not: the stream resumes there (everything after it is appended idempotently again).
+        """
+        by_platform: dict[str, list[Append]] = {}
+        for append in self._resolve(appends):
+            assert append.platform is not None
+            by_platform.setdefault(append.platform.id, []).append(append)
+        failed: list[str] = []
+        for platform_id, group in sorted(by_platform.items()):
+            platform = group[0].platform
+            assert platform is not None
+            logger.append_keys(platform_id=platform_id)
+            try:
+                entries = self.feed.append_batch(
+                    platform_id, [(a.op, a.item) for a in group], push=bool(platform.endpoint)
+                )
+                if self.on_routed is not None:
+                    # Counted as soon as appended: a redelivered record finds its entry and counts nothing.
+                    for append, (_, created) in zip(group, entries, strict=True):
+                        if created and append.op == "upsert":
+                            self.on_routed(platform_id)
+                if platform.endpoint:
+                    queue_jobs(self.sqs, self.forward_queue_url, [e for e, _ in entries if e.delivery == "pending"])
+            except (StoreUnavailableError, ClientError, BotoCoreError) as exc:
+                if not isinstance(exc, StoreUnavailableError) and not aws.is_transient(exc):
+                    raise
+                # Appended entries stay; the redelivered records find them and queue their pushes again.
+                logger.warning("feed append postponed; the stream resumes", extra={"error": str(exc)})
+                failed.append(min((a.sequence_number for a in group), key=_sequence_order))
+        return min(failed, key=_sequence_order) if failed else None
+
+
+def _sequence_order(sequence_number: str) -> tuple[int, str]:
+    # Stream sequence numbers are decimal strings of varying length: compare them as numbers.
+    return (int(sequence_number), sequence_number) if sequence_number.isdigit() else (0, sequence_number)

@@ -63,8 +63,9 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def is_conditional_failure(exc: ClientError) -> bool:
-    return error_code(exc) in ("ConditionalCheckFailedException", "TransactionCanceledException")
+def cancellation_reasons(exc: ClientError) -> list[str]:
+    """The per-action codes of a cancelled transaction, in action order ("None" for actions that were fine)."""
+    return [str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons") or []]
 
 
 def raise_unavailable_if_transient(exc: ClientError) -> None:
