@@ -4,18 +4,18 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from flagpost.delivery.forward import handle_record
+from flagpost.delivery.forward import PushRecord, handle_record
 from flagpost.delivery.services import forwarder
 from flagpost.observability import lambda_entry
 
 # A batch whose records all failed still answers with batchItemFailures (each record set its own retry).
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# Bodies are parsed into push jobs by powertools' parser; a malformed one fails alone (then the DLQ).
+processor = BatchProcessor(event_type=EventType.SQS, model=PushRecord, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: PushRecord) -> str:
     return handle_record(forwarder(), record)
 
 

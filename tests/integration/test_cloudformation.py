@@ -310,7 +310,7 @@ def test_each_role_grants_only_the_actions_its_code_calls(cfn: dict[str, Any]) -
     assert grants("MetaFunctionRole") == set()
     assert grants("ConsoleFunctionRole") == set()
     assert grants("IngestFunctionRole") == (
-        each(f"{dynamodb_item_writes} dynamodb:BatchGetItem", "ItemsTable")
+        each(f"{dynamodb_item_writes} dynamodb:BatchGetItem dynamodb:Query", "ItemsTable")
         | each("dynamodb:GetItem dynamodb:Query dynamodb:UpdateItem dynamodb:PutItem", "PrincipalsTable")
         | each(f"{dynamodb_item_writes} dynamodb:DeleteItem", "IdempotencyTable")
         | each("kms:Decrypt", "FlagpostKey")
@@ -326,7 +326,7 @@ def test_each_role_grants_only_the_actions_its_code_calls(cfn: dict[str, Any]) -
     )
     assert grants("DispatchFunctionRole") == (
         each("dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator dynamodb:ListStreams", "ItemsTable")
-        | each(f"{dynamodb_item_writes} dynamodb:Query", "FeedTable")
+        | each(f"{dynamodb_item_writes} dynamodb:BatchGetItem dynamodb:Query", "FeedTable")
         | each("dynamodb:Scan", "PrincipalsTable")
         | each("dynamodb:PutItem dynamodb:UpdateItem", "StatsTable")
         | each("sqs:SendMessage", "ForwardQueue")
@@ -336,7 +336,8 @@ def test_each_role_grants_only_the_actions_its_code_calls(cfn: dict[str, Any]) -
     assert grants("ForwardFunctionRole") == (
         each("sqs:ReceiveMessage sqs:DeleteMessage sqs:GetQueueAttributes sqs:ChangeMessageVisibility", "ForwardQueue")
         | each("sqs:SendMessage", "ForwardDeadLetterQueue")
-        | each(dynamodb_item_writes, "FeedTable")
+        | each("sqs:SendMessage", "ForwardQueue")
+        | each(f"{dynamodb_item_writes} dynamodb:DeleteItem dynamodb:ConditionCheckItem", "FeedTable")
         | each("dynamodb:GetItem dynamodb:Query", "PrincipalsTable")
         | each("dynamodb:UpdateItem", "StatsTable")
         | each("kms:Decrypt kms:GenerateDataKey", "FlagpostKey")
@@ -345,7 +346,12 @@ def test_each_role_grants_only_the_actions_its_code_calls(cfn: dict[str, Any]) -
         each(f"{dynamodb_item_writes} dynamodb:Query dynamodb:Scan", "PrincipalsTable")
         | each("dynamodb:Query", "StatsTable")
         | each("dynamodb:Query", "ItemsTable")  # the review-queue index only
-        | each("kms:Encrypt", "FlagpostKey")
+        | each(
+            "dynamodb:GetItem dynamodb:UpdateItem dynamodb:Query dynamodb:DeleteItem dynamodb:ConditionCheckItem",
+            "FeedTable",
+        )
+        | each("sqs:SendMessage", "ForwardQueue")
+        | each("kms:Encrypt kms:GenerateDataKey kms:Decrypt", "FlagpostKey")  # the last two only through SQS
     )
 
 

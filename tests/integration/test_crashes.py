@@ -8,6 +8,7 @@ Concurrent claims, decisions and confirmations are tested in test_review.py and 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -198,7 +199,9 @@ def test_ingest_dying_after_its_write_still_queues_the_item_and_a_retry_gives_th
     assert retried.status == 202
     results = retried.json()["results"]
     assert [r["status"] for r in results] == ["new", "new", "duplicate"], "its own reports are not duplicates"
-    assert [r["report_id"] for r in results] == [report_id_for(flagger.principal.id, "wh_crash", i) for i in range(3)]
+    digest = hashlib.sha256(json.dumps({"reports": reports}).encode()).hexdigest()
+    expected = [report_id_for(flagger.principal.id, "wh_crash", i, digest) for i in range(3)]
+    assert [r["report_id"] for r in results] == expected
     assert len(records(local_aws, "REPORT")) == 3
     assert sorted(int(i["report_count"]) for i in records(local_aws, "ITEM")) == [1, 2]
     assert submit(local_aws, flagger, reports, "wh_crash").json() == retried.json(), "now stored for replays"
@@ -231,10 +234,11 @@ def test_dispatch_dying_between_the_feed_write_and_the_queue_send_still_pushes_o
         set_status(local_aws, item_id, "confirmed")
     run_function_as(local_aws, "DispatchFunction")
     queue = local_aws.stack.physical("ForwardQueue")
-    faults = Faults().crash("sqs", ["SendMessage"], nth=[2], when=when, match=lambda p: p.get("QueueUrl") == queue)
+    # The batch's three jobs go in one SendMessageBatch: the invocation dies at it.
+    faults = Faults().crash("sqs", ["SendMessageBatch"], nth=[1], when=when, match=lambda p: p.get("QueueUrl") == queue)
     with faults:
         pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["delivered"] * 3)
-    assert faults.total("sqs.SendMessage:crash") == 1
+    assert faults.total("sqs.SendMessageBatch:crash") == 1
     entries = feed_store().read(creds.principal.id, 0, 100)
     assert [e.seq for e in entries] == [1, 2, 3]
     assert sorted(e.item["item_id"] for e in entries) == sorted(items), "no entry appended twice"

@@ -71,19 +71,29 @@ def test_cursors_round_trip_and_forgeries_are_refused() -> None:
 
 
 def test_feed_is_exact_under_concurrent_appends(local_aws: InProcessStack) -> None:
+    """16 appenders (as 16 stream shards would) on one platform's feed: no failure, no gap, no repeat."""
     store = FeedStore(local_aws.stack.physical("FeedTable"))
-    barrier = threading.Barrier(8)
+    workers, batches, per_batch = 16, 3, 10
+    barrier = threading.Barrier(workers)
+    failures: list[BaseException] = []
 
     def append(worker: int) -> None:
         barrier.wait()
-        for n in range(500 // 8 + (1 if worker < 500 % 8 else 0)):
-            store.append("pla_x", "upsert", {"item_id": f"itm_{worker}_{n}"}, push=False)
+        try:
+            for batch in range(batches):
+                changes = [("upsert", {"item_id": f"itm_{worker}_{batch}_{n}"}) for n in range(per_batch)]
+                results = store.append_batch("pla_x", changes, push=False)  # type: ignore[arg-type]
+                assert all(created for _, created in results)
+        except BaseException as exc:
+            failures.append(exc)
 
-    threads = [threading.Thread(target=append, args=(w,)) for w in range(8)]
+    threads = [threading.Thread(target=append, args=(w,)) for w in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert failures == []
+    total = workers * batches * per_batch
 
     def read_all(after: int, page: int = 7) -> list[int]:
         seen: list[int] = []
@@ -94,12 +104,29 @@ def test_feed_is_exact_under_concurrent_appends(local_aws: InProcessStack) -> No
             seen.extend(e.seq for e in entries)
             after = entries[-1].seq
 
-    assert read_all(0) == list(range(1, 501)), "every entry once, in order, no gaps"
+    assert read_all(0) == list(range(1, total + 1)), "every entry once, in order, no gaps"
     rng = random.Random(3)
-    for start in rng.sample(range(0, 500), 10):
-        assert read_all(start) == list(range(start + 1, 501))
-    items = [e.item["item_id"] for e in store.read("pla_x", 0, 1000)]
-    assert len(set(items)) == 500
+    for start in rng.sample(range(0, total), 10):
+        assert read_all(start) == list(range(start + 1, total + 1))
+    entries = store.read("pla_x", 0, 1000)
+    assert len({e.item["item_id"] for e in entries}) == total
+    # A batch's entries are consecutive: the counter moved once per batch, not once per entry.
+    by_batch: dict[str, list[int]] = {}
+    for e in entries:
+        by_batch.setdefault(e.item["item_id"].rsplit("_", 1)[0], []).append(e.seq)
+    assert all(seqs == list(range(seqs[0], seqs[0] + per_batch)) for seqs in by_batch.values())
+
+
+def test_a_batch_that_repeats_appended_changes_adds_only_the_new_ones(local_aws: InProcessStack) -> None:
+    store = FeedStore(local_aws.stack.physical("FeedTable"))
+    store.append_batch("pla_z", [("upsert", {"item_id": "itm_a"}), ("upsert", {"item_id": "itm_b"})], push=False)
+    again = store.append_batch(
+        "pla_z",
+        [("upsert", {"item_id": "itm_b"}), ("upsert", {"item_id": "itm_c"}), ("retract", {"item_id": "itm_a"})],
+        push=False,
+    )
+    assert [(e.seq, created) for e, created in again] == [(2, False), (3, True), (4, True)]
+    assert [e.item["item_id"] for e in store.read("pla_z", 0, 10)] == ["itm_a", "itm_b", "itm_c", "itm_a"]
 
 
 def test_appending_the_same_change_twice_adds_one_entry(local_aws: InProcessStack) -> None:
@@ -184,7 +211,7 @@ def test_a_dead_endpoint_parks_entries_in_the_dlq_marked_failed(
     log = feed_store().attempts(creds.principal.id, 1)
     assert [a["status"] for a in log] == [503, 503, 503]
     parked = local_aws.client("sqs").receive_message(QueueUrl=local_aws.stack.physical("ForwardDeadLetterQueue"))
-    assert json.loads(parked["Messages"][0]["Body"]) == {"platform_id": creds.principal.id, "seq": 1}
+    assert json.loads(parked["Messages"][0]["Body"]) == {"platform_id": creds.principal.id, "seq": 1, "parked": True}
     from flagpost.stats.services import stats_store
 
     assert stats_store().counters()[f"deliveries_failed#{creds.principal.id}"] == 1, "the failure is counted"
@@ -248,9 +275,10 @@ def test_only_platforms_an_item_went_to_may_report_outcomes(local_aws: InProcess
     reviewer = local_aws.principals().create(Role.REVIEWER, "R")
     assert post(reviewer.api_key, item_id, {"outcome": "removed"}).status == 403
     record = local_aws.client("dynamodb").get_item(
-        TableName=local_aws.stack.physical("ItemsTable"), Key={"pk": {"S": f"ITEM#{item_id}"}, "sk": {"S": "ITEM"}}
+        TableName=local_aws.stack.physical("ItemsTable"),
+        Key={"pk": {"S": f"ITEM#{item_id}"}, "sk": {"S": f"OUTCOME#{telegram.principal.id}"}},
     )["Item"]
-    assert record["outcomes"]["L"][0]["M"]["outcome"]["S"] == "removed"
+    assert record["outcome"]["S"] == "removed"
 
 
 def test_flaggers_see_platform_outcomes_on_their_reports(local_aws: InProcessStack) -> None:
@@ -281,3 +309,53 @@ def test_flaggers_see_platform_outcomes_on_their_reports(local_aws: InProcessSta
     ).json()
     assert view["item_status"] == "confirmed"
     assert [(o["platform_id"], o["outcome"]) for o in view["outcomes"]] == [(telegram.principal.id, "removed")]
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_permanent_on_the_first_attempt(
+    local_aws: InProcessStack, receiver: Any, fast_retries: None, status: int
+) -> None:
+    creds, hook = push_platform(local_aws, receiver, always=status, location="https://example.net/elsewhere")
+    (item_id,) = land_items([f"https://example.org/moved/{status}"])
+    set_status(local_aws, item_id, "confirmed")
+    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["failed"], 30)
+    local_aws.pump()
+    assert hook.attempts == 1, "a redirect is never retried, nor followed"
+    (attempt,) = feed_store().attempts(creds.principal.id, 1)
+    assert attempt["status"] == status
+
+
+def test_platforms_never_see_reviewers_flaggers_or_notes(local_aws: InProcessStack, receiver: Any) -> None:
+    """Confirmed through the review API with a note: the pull feed and the push carry the platform's view."""
+    creds, hook = push_platform(local_aws, receiver)
+    flagger = local_aws.principals().create(Role.FLAGGER, "F")
+    reviewer = local_aws.principals().create(Role.REVIEWER, "R")
+    body = json.dumps(
+        {"reports": [{"url": "https://example.org/view/1", "category": "threat", "description": "why"}]}
+    ).encode()
+    from flagpost.webhooks import sign
+
+    reply = local_aws.http(
+        "POST", f"/v1/flaggers/{flagger.principal.id}/reports", body=body, headers=sign(body, flagger.secret or "", "m1")
+    )
+    item_id = reply.json()["results"][0]["item_id"]
+    auth = {"authorization": f"Bearer {reviewer.api_key}"}
+    lease = local_aws.http("POST", "/v1/review/claim", json_body={}, headers=auth).json()["lease"]["lease_id"]
+    decided = local_aws.http(
+        "POST",
+        f"/v1/review/items/{item_id}/decision",
+        json_body={"lease_id": lease, "decision": "confirm", "note": "staff-only remark"},
+        headers=auth,
+    )
+    assert decided.status == 200
+    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["delivered"], 60)
+    pulled = feed(local_aws, creds.api_key).json()["entries"]
+    for seen in (pulled[0], hook.received[0]):
+        text = json.dumps(seen)
+        assert reviewer.principal.id not in text
+        assert flagger.principal.id not in text
+        assert "staff-only remark" not in text
+        assert {"decisions", "flaggers", "lease_holder", "confirmations"}.isdisjoint(seen["item"])
+        assert seen["item"]["item_id"] == item_id
+        assert seen["item"]["status"] == "confirmed"
+        assert seen["item"]["confirmed_at"]

@@ -6,6 +6,7 @@ code runs unchanged, and every fault is drawn from a seeded generator, so each r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -76,7 +77,7 @@ class Sender:
                 headers={"content-type": "application/json", **sign(raw, creds.secret or "", webhook_id)},
             )
             self.replies[reply.status] += 1
-            self._check(reply, flagger_id, webhook_id, len(batch))
+            self._check(reply, flagger_id, webhook_id, len(batch), hashlib.sha256(raw).hexdigest())
             if reply.status == 202:
                 results = reply.json()["results"]
                 assert len(results) == len(batch)
@@ -96,7 +97,7 @@ class Sender:
             time.sleep(int(retry_after or 1) * TIME_SCALE)
         raise AssertionError(f"{webhook_id} never went through")
 
-    def _check(self, reply: Reply, flagger_id: str, webhook_id: str, size: int) -> None:
+    def _check(self, reply: Reply, flagger_id: str, webhook_id: str, size: int, body_sha256: str) -> None:
         if reply.status < 500:
             return
         if reply.headers.get("content-type") != "application/problem+json":
@@ -106,7 +107,7 @@ class Sender:
         if "retry-after" not in reply.headers:
             self.problems.append(f"{reply.status} without Retry-After: {reply.body[:200]!r}")
         # What of this webhook had landed when the 5xx was given (the retry must finish it, once).
-        ids = [report_id_for(flagger_id, webhook_id, i) for i in range(size)]
+        ids = [report_id_for(flagger_id, webhook_id, i, body_sha256) for i in range(size)]
         table = self.stack.stack.physical("ItemsTable")
         keys = [{"pk": {"S": f"REPORT#{r}"}, "sk": {"S": "REPORT"}} for r in ids]
         got = self.stack.client("dynamodb").batch_get_item(
@@ -462,7 +463,7 @@ def dlq_is_empty(stack: InProcessStack) -> bool:
 def test_failing_queue_sends_in_the_dispatcher_retry_the_stream_and_lose_or_double_nothing(
     local_aws: InProcessStack, receiver: Callable[..., Receiver], fast_retries: None, when: str
 ) -> None:
-    """SendMessage to the forward queue fails for 30% of calls: before reaching SQS, or after SQS took
+    """SendMessageBatch to the forward queue fails twice: before reaching SQS, or after SQS took
     the message (the answer was lost). The stream batch is retried from the failed record."""
     creds, hook = push_platform(local_aws, receiver)
     items = land_items([f"https://example.org/sqs-{when}/{n}" for n in range(30)])
@@ -470,13 +471,17 @@ def test_failing_queue_sends_in_the_dispatcher_retry_the_stream_and_lose_or_doub
         set_status(local_aws, item_id, "confirmed")
     queue = local_aws.stack.physical("ForwardQueue")
     faults = Faults(seed=3)
+    # The dispatcher sends a batch's jobs ten to a SendMessageBatch: the first and third sends fail.
+    on_queue = frozenset({1, 3})
     if when == "before":
-        faults.throttle("sqs", 0.3, ["SendMessage"], match=lambda p: p.get("QueueUrl") == queue)
+        faults.throttle("sqs", 0, ["SendMessageBatch"], nth=on_queue, match=lambda p: p.get("QueueUrl") == queue)
     else:
-        faults.unavailable("sqs", 0.3, ["SendMessage"], when="after", match=lambda p: p.get("QueueUrl") == queue)
+        faults.unavailable(
+            "sqs", 0, ["SendMessageBatch"], when="after", nth=on_queue, match=lambda p: p.get("QueueUrl") == queue
+        )
     with faults:
         pump_until(local_aws, lambda: deliveries(creds.principal.id).count("delivered") == 30)
-    assert faults.total("sqs.SendMessage") >= 5, faults.injected
+    assert faults.total("sqs.SendMessageBatch") == 2, faults.injected
     entries = feed_store().read(creds.principal.id, 0, 1000)
     assert [e.seq for e in entries] == list(range(1, 31)), "one entry per item, gap-free"
     assert sorted(e.item["item_id"] for e in entries) == sorted(items)

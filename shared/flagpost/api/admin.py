@@ -7,11 +7,15 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from flagpost import aws
 from flagpost.api.auth import BEARER_SECURITY, principal_store, require
+from flagpost.api.params import PlatformId, PrincipalId
 from flagpost.api.problems import NotFoundError, UnprocessableError, problem_responses
 from flagpost.config import settings
+from flagpost.delivery.jobs import redeliver
+from flagpost.delivery.services import feed_store
 from flagpost.delivery.ssrf import UnsafeEndpointError, validate_endpoint
 from flagpost.principals.models import IssuedCredentials, Principal, Role
 from flagpost.principals.store import PrincipalNotFoundError
@@ -24,6 +28,8 @@ _DOMAIN = r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 
 
 class PrincipalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     role: Role
     name: str = Field(min_length=1, max_length=200)
     domains: list[str] = Field(default_factory=list, max_length=200)
@@ -124,7 +130,7 @@ def list_principals() -> PrincipalList:
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403, 404),
 )
-def rotate_principal(principal_id: str) -> IssuedOut:
+def rotate_principal(principal_id: PrincipalId) -> IssuedOut:
     require(router.current_event, Role.ADMIN)
     try:
         return IssuedOut.of(principal_store().rotate(principal_id))
@@ -139,7 +145,7 @@ def rotate_principal(principal_id: str) -> IssuedOut:
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403, 404),
 )
-def revoke_principal(principal_id: str) -> Revoked:
+def revoke_principal(principal_id: PrincipalId) -> Revoked:
     admin = require(router.current_event, Role.ADMIN)
     if admin.id == principal_id:
         raise UnprocessableError(
@@ -151,6 +157,31 @@ def revoke_principal(principal_id: str) -> Revoked:
     except PrincipalNotFoundError:
         raise NotFoundError("No such principal.") from None
     return Revoked(id=revoked.id, status="revoked")
+
+
+class Requeued(BaseModel):
+    requeued: int = Field(description="failed deliveries queued again")
+
+
+@router.post(
+    "/v1/admin/platforms/<platform_id>/redeliver",
+    summary="Push every failed delivery of a platform again (each keeps its seq and webhook-id)",
+    tags=["admin"],
+    status_code=202,
+    security=BEARER_SECURITY,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def redeliver_platform(platform_id: PlatformId) -> tuple[Requeued, int]:
+    require(router.current_event, Role.ADMIN)
+    try:
+        platform = principal_store().get(platform_id)
+    except PrincipalNotFoundError:
+        platform = None
+    if platform is None or platform.role is not Role.PLATFORM:
+        raise NotFoundError("No such platform.")
+    config = settings()
+    config.require("forward_queue_url")
+    return Requeued(requeued=redeliver(feed_store(), aws.client("sqs"), config.forward_queue_url, platform_id)), 202
 
 
 @router.get(

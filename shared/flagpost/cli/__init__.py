@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "principals": "flagpost.cli.principals_cmd",
     "stats": "flagpost.cli.stats_cmd",
     "report": "flagpost.cli.report_cmd",
+    "deliveries": "flagpost.cli.deliveries_cmd",
 }
 
 

@@ -19,14 +19,18 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import requests
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import Json
 
 from flagpost import aws, webhooks
 from flagpost.config import Settings
 from flagpost.delivery.feed import FeedEntry, FeedStore
+from flagpost.delivery.jobs import PushJob, job_body, queue_jobs
 from flagpost.delivery.ssrf import UnsafeEndpointError, guarded_session, validate_endpoint
 from flagpost.observability import logger, metrics
 from flagpost.principals.store import DynamoPrincipalStore, PrincipalNotFoundError
@@ -43,6 +47,10 @@ class RetryLaterError(Exception):
         self.delay_s = delay_s
 
 
+class PushRecord(SqsRecordModel):
+    body: Json[PushJob]
+
+
 @dataclass(frozen=True)
 class Job:
     platform_id: str
@@ -50,6 +58,8 @@ class Job:
     receipt_handle: str
     receive_count: int
     sent_at_s: float
+    round: int = 0
+    parked: bool = False
 
 
 def backoff_s(attempt: int, base: float, cap: int = MAX_VISIBILITY_S, retry_after: str | None = None) -> int:
@@ -85,12 +95,20 @@ class Forwarder:
     def deliver(self, job: Job) -> str:
         """Push one entry. Returns the settled state; raises RetryLaterError for SQS to retry."""
         entry = self.feed.entry(job.platform_id, job.seq)
-        if entry is None or entry.delivery in ("delivered", "failed"):
-            return entry.delivery if entry else "missing"  # a redelivered message for a settled entry
+        if entry is None:
+            return "missing"
+        if job.parked:
+            return self._redrive(entry)
+        if entry.delivery in ("delivered", "failed"):
+            return entry.delivery  # a redelivered message for a settled entry
+        if job.round < entry.round:
+            return "stale"  # a message of an earlier round, superseded by a redelivery
         logger.append_keys(correlation_id=entry.webhook_id(), item_id=entry.item.get("item_id"))
-        attempt = job.receive_count
-        too_old = time.time() - job.sent_at_s > self.config.forward_max_age_seconds
-        last_attempt = attempt >= self.config.forward_max_attempts or too_old
+        # Attempts count per round (a redelivery gets a fresh budget) and are logged on across rounds.
+        attempt = entry.attempt_offset + job.receive_count
+        started = _epoch(entry.round_started_at) if entry.round_started_at else job.sent_at_s
+        too_old = time.time() - started > self.config.forward_max_age_seconds
+        last_attempt = job.receive_count >= self.config.forward_max_attempts or too_old
         try:
             platform = self.principals.get(job.platform_id)
             if not platform.active or not platform.endpoint:
@@ -110,6 +128,9 @@ class Forwarder:
             if last_attempt:
                 return self._settle(entry, attempt, {"error": "dependency unavailable"}, "failed", park=job)
             raise RetryLaterError(type(exc).__name__, self._backoff(attempt)) from None
+        except requests.TooManyRedirects as exc:
+            # Never followed, never retried: a redirect is the endpoint's final answer for this entry.
+            return self._settle(entry, attempt, {"error": type(exc).__name__}, "failed", park=job)
         except requests.RequestException as exc:
             failure: dict[str, Any] = {"error": type(exc).__name__}
             if last_attempt:
@@ -157,9 +178,17 @@ class Forwarder:
             # Parked for an operator: the DLQ alarm fires, and a redrive retries it after a fix.
             self.sqs.send_message(
                 QueueUrl=self.config.forward_dlq_url,
-                MessageBody=json.dumps({"platform_id": entry.platform_id, "seq": entry.seq}),
+                MessageBody=job_body(entry, parked=True),
             )
         return state
+
+    def _redrive(self, entry: FeedEntry) -> str:
+        """A parked message an operator redrove from the DLQ: deliver its entry again, in a new round."""
+        requeued = self.feed.requeue(entry.platform_id, entry.seq)
+        if requeued is None:
+            return entry.delivery  # delivered meanwhile, or already requeued
+        queue_jobs(self.sqs, self.config.forward_queue_url, [requeued])
+        return "requeued"
 
     def postpone(self, receipt_handle: str, delay_s: int) -> None:
         self.sqs.change_message_visibility(
@@ -167,20 +196,26 @@ class Forwarder:
         )
 
 
-def job_from_sqs(record: Any) -> Job:
-    """A push job from a powertools SQSRecord."""
-    body = json.loads(record.body)
+def _epoch(at: str) -> float:
+    return datetime.fromisoformat(at).timestamp()
+
+
+def job_from_sqs(record: PushRecord) -> Job:
+    """A push job from a forward-queue record parsed by powertools' parser."""
     attributes = record.attributes
+    sent = attributes.SentTimestamp.timestamp() if attributes.SentTimestamp else time.time()
     return Job(
-        platform_id=str(body["platform_id"]),
-        seq=int(body["seq"]),
-        receipt_handle=record.receipt_handle,
-        receive_count=int(attributes.approximate_receive_count or 1),
-        sent_at_s=int(attributes.sent_timestamp or time.time() * 1000) / 1000,
+        platform_id=record.body.platform_id,
+        seq=record.body.seq,
+        receipt_handle=record.receiptHandle,
+        receive_count=int(attributes.ApproximateReceiveCount or 1),
+        sent_at_s=sent,
+        round=record.body.round,
+        parked=record.body.parked,
     )
 
 
-def handle_record(forwarder: Forwarder, record: Any) -> str:
+def handle_record(forwarder: Forwarder, record: PushRecord) -> str:
     """Deliver one SQS record; a retryable failure postpones the message and fails the record."""
     job = job_from_sqs(record)
     try:

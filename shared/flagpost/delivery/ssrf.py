@@ -8,6 +8,7 @@ changes between check and connect (rebinding) cannot redirect a push to an inter
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,13 +22,45 @@ from urllib3.poolmanager import PoolManager
 METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")})
 
 
+# Whitespace (ASCII and Unicode) and C0/C1 controls: never part of an endpoint a platform gave us.
+_UNCLEAN = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
+# A host of digits, dots and hex notation only: a (possibly non-canonical) IPv4 address, not a name.
+_NUMERIC_HOST = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+))*", re.IGNORECASE)
+
+
 class UnsafeEndpointError(ValueError):
     """The endpoint is not a public HTTPS URL, or resolves to an address we never send to."""
 
 
+# NAT64 prefixes (RFC 6052 well-known, RFC 8215 local-use): the last 32 bits are an IPv4 address.
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+# IPv4-compatible IPv6 (deprecated, RFC 4291 2.5.5.1): ::a.b.c.d.
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries and may be routed to: mapped, 6to4, Teredo, NAT64."""
+    found: list[ipaddress.IPv4Address] = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)  # (server, client)
+    if any(address in network for network in _NAT64) or address in _IPV4_COMPATIBLE:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
 def _unsafe_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return _unsafe_address(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = embedded_ipv4(address)
+        if any(_unsafe_address(inner) for inner in embedded):
+            return True
+        if address.ipv4_mapped is not None:
+            return False  # judged as the IPv4 address it is
     return (
         address in METADATA_ADDRESSES
         or address.is_private
@@ -48,31 +81,43 @@ def _is_loopback_host(host: str) -> bool:
 
 
 def validate_endpoint(url: str, *, allow_loopback: bool = False, resolve: bool = True) -> str:
-    """The URL if it may receive pushes; `UnsafeEndpointError` with the reason otherwise."""
+    """The URL, unchanged, if it may receive pushes; `UnsafeEndpointError` with the reason otherwise.
+
+    What is checked is exactly what is stored and later dialled: a URL holding whitespace or control
+    characters is refused, not cleaned (`urlsplit` would silently drop a tab or CR/LF, so a cleaned
+    copy would pass while the raw text was kept).
+    """
+    if _UNCLEAN.search(url):
+        raise UnsafeEndpointError("the URL holds whitespace or control characters")
+    if not url.isascii():
+        raise UnsafeEndpointError("the URL must be ASCII: write an internationalised host in its xn-- form")
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
         raise UnsafeEndpointError(f"not a URL: {exc}") from None
     host = parts.hostname or ""
-    if parts.username or parts.password:
+    if parts.username or parts.password or "@" in parts.netloc:
         raise UnsafeEndpointError("credentials in the URL are not allowed")
     if allow_loopback and parts.scheme in ("http", "https") and _is_loopback_host(host):
-        return url.strip()  # `flagpost local` only: a developer receiving pushes on this machine
+        return url  # `flagpost local` only: a developer receiving pushes on this machine
     if parts.scheme != "https":
         raise UnsafeEndpointError("endpoints must use https")
     if not host:
         raise UnsafeEndpointError("the URL has no host")
+    try:
+        literal: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+        if _NUMERIC_HOST.fullmatch(host.rstrip(".")):
+            # Browsers and resolvers read 0x7f.1, 2130706433 or 010.0.0.1 as IPv4 addresses (WHATWG):
+            # only the canonical dotted-decimal form is accepted, so what is checked is what is dialled.
+            raise UnsafeEndpointError(f"{host} looks like an IPv4 address: write it as four decimal numbers") from None
+    if literal is not None and _unsafe_address(literal):
+        raise UnsafeEndpointError(f"{host} is not a public address")
     if resolve:
         public_addresses(host, port or 443)
-    else:
-        try:
-            literal = ipaddress.ip_address(host)
-        except ValueError:
-            literal = None
-        if literal is not None and _unsafe_address(literal):
-            raise UnsafeEndpointError(f"{host} is not a public address")
-    return url.strip()
+    return url
 
 
 def public_addresses(host: str, port: int) -> list[str]:
@@ -144,7 +189,9 @@ def guarded_session(allow_loopback: bool = False) -> requests.Session:
     """A session that sends only to checked public addresses and never follows redirects."""
     session = requests.Session()
     session.trust_env = False  # no proxy from the environment may reroute pushes
-    session.max_redirects = 0
+    # Redirects are refused per request (allow_redirects=False, so a 3xx is answered as it came).
+    # Setting max_redirects to 0 would not do it: requests then raises TooManyRedirects on any 3xx,
+    # which reads as a network error and was retried.
     adapter = GuardedAdapter(allow_loopback=allow_loopback)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

@@ -22,6 +22,7 @@ class Receiver:
     fail_ratio: float = 0.0
     always: int | None = None
     retry_after: str | None = None
+    location: str | None = None  # sent with 3xx answers, as a redirecting endpoint would
     delay_s: float = 0.0
     seed: int = 7
     received: list[dict[str, Any]] = field(default_factory=list)
@@ -74,6 +75,8 @@ class Receiver:
                 self.send_response(status)
                 if receiver.retry_after and status in (429, 503):
                     self.send_header("Retry-After", receiver.retry_after)
+                if receiver.location and 300 <= status < 400:
+                    self.send_header("Location", receiver.location)
                 self.send_header("content-length", "0")
                 self.end_headers()
 
