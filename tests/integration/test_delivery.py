@@ -335,9 +335,8 @@ def test_platforms_never_see_reviewers_flaggers_or_notes(local_aws: InProcessSta
     ).encode()
     from flagpost.webhooks import sign
 
-    reply = local_aws.http(
-        "POST", f"/v1/flaggers/{flagger.principal.id}/reports", body=body, headers=sign(body, flagger.secret or "", "m1")
-    )
+    signed = sign(body, flagger.secret or "", "m1")
+    reply = local_aws.http("POST", f"/v1/flaggers/{flagger.principal.id}/reports", body=body, headers=signed)
     item_id = reply.json()["results"][0]["item_id"]
     auth = {"authorization": f"Bearer {reviewer.api_key}"}
     lease = local_aws.http("POST", "/v1/review/claim", json_body={}, headers=auth).json()["lease"]["lease_id"]

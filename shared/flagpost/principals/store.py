@@ -9,6 +9,7 @@ Layout of the principals table (pk, sk):
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -18,12 +19,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+from cachetools import TTLCache
 
 from flagpost import aws
 from flagpost.principals import credentials
 from flagpost.principals.models import IssuedCredentials, Principal, Role
 from flagpost.store.dynamo import from_item, raise_unavailable_if_transient, to_item
 
+# Cached look-ups per warm function: principals, key verdicts and secrets of this many callers at most.
+CACHE_ENTRIES = 1024
+# A signature that matches no cached secret reloads the secrets at most this often per principal.
+REFRESH_INTERVAL_S = 1.0
 SECRET_CONTEXT_PURPOSE = "flagpost-webhook-signing"  # noqa: S105 - a KMS context label, not a secret
 
 
@@ -100,8 +106,10 @@ class DynamoPrincipalStore(PrincipalStore):
         self._dynamodb = dynamodb
         self._kms = kms
         self._clock = clock
-        self._cache: dict[str, tuple[float, Any]] = {}
-        self._refreshed: dict[str, float] = {}
+        # Keyed by what callers send (API keys, principal ids from URLs): bounded in size and age, so
+        # that a flood of made-up keys or ids cannot grow a warm function's memory without end.
+        self._cache: TTLCache[str, Any] = TTLCache(maxsize=CACHE_ENTRIES, ttl=max(cache_s, 1e-6), timer=clock)
+        self._refreshed: TTLCache[str, float] = TTLCache(maxsize=CACHE_ENTRIES, ttl=REFRESH_INTERVAL_S, timer=clock)
         self._cache_lock = threading.Lock()
 
     @property
@@ -114,14 +122,13 @@ class DynamoPrincipalStore(PrincipalStore):
 
     # ---------------------------------------------------------------- cache
     def _cached(self, key: str, load: Callable[[], Any]) -> Any:
-        now = self._clock()
         with self._cache_lock:
-            hit = self._cache.get(key)
-            if hit and hit[0] > now:
-                return hit[1]
+            if key in self._cache:
+                return self._cache[key]
         value = load()
-        with self._cache_lock:
-            self._cache[key] = (now + self.cache_s, value)
+        if self.cache_s > 0:
+            with self._cache_lock:
+                self._cache[key] = value
         return value
 
     # ------------------------------------------------------------- creation
@@ -251,7 +258,9 @@ class DynamoPrincipalStore(PrincipalStore):
         parsed = credentials.parse_api_key(api_key)
         if parsed is None:
             raise InvalidApiKeyError("malformed key")
-        principal: Principal | None = self._cached(f"auth:{api_key}", lambda: self._authenticate(parsed))
+        # The cache key is a digest: the key itself is never kept in memory longer than the request.
+        digest = hashlib.sha256(api_key.encode()).hexdigest()
+        principal: Principal | None = self._cached(f"auth:{digest}", lambda: self._authenticate(parsed))
         if principal is None:
             raise InvalidApiKeyError("invalid key")
         return principal
@@ -283,12 +292,10 @@ class DynamoPrincipalStore(PrincipalStore):
         """
         key = f"secrets:{principal_id}"
         if fresh:
-            now = self._clock()
             with self._cache_lock:
-                last = self._refreshed.get(principal_id)
-                allowed = last is None or now - last >= 1.0
+                allowed = principal_id not in self._refreshed
                 if allowed:
-                    self._refreshed[principal_id] = now
+                    self._refreshed[principal_id] = self._clock()
                     self._cache.pop(key, None)
             if not allowed:
                 return []
