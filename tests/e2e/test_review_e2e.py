@@ -330,3 +330,41 @@ def test_console_shows_lease_expiry(chromium: Any, short_lease_stack: RunningSta
         console.assert_stayed_on_loopback()
     finally:
         console.close()
+
+
+@pytest.mark.browser
+def test_console_makes_invisible_format_characters_visible(chromium: Any, review_stack: RunningStack) -> None:
+    """U+202E turns 'exe.txt' into 'txt.exe' on screen; the console shows the code point instead."""
+    drain(review_stack)
+    spoof = "invoice\u202etxt.exe \u200bzero\u2066width\u2069"
+    creds = review_stack.credentials["flaggers"][0]
+    body = json.dumps(
+        {
+            "reports": [
+                {
+                    "url": f"https://example.org/bidi/{uuid.uuid4().hex}",
+                    "category": "incitement",
+                    "description": spoof,
+                    "entity": "Org\u202eevil",
+                }
+            ]
+        }
+    ).encode()
+    headers = {"content-type": "application/json", **sign(body, creds["secret"], f"e2e_{uuid.uuid4().hex}")}
+    reply = requests.post(
+        f"{review_stack.api}/v1/flaggers/{creds['id']}/reports", data=body, headers=headers, timeout=30
+    )
+    assert reply.status_code == 202, reply.text
+    console = Console(chromium, review_stack)
+    try:
+        page = console.page
+        console.claim_next()
+        shown = str(page.text_content("#reports .description"))
+        assert "\u202e" not in shown
+        assert "\u200b" not in shown
+        assert "\u27e6U+202E\u27e7" in shown
+        assert "\u27e6U+200B\u27e7" in shown
+        assert "\u27e6U+2066\u27e7" in shown
+        assert "\u202e" not in str(page.text_content("#reports"))
+    finally:
+        console.close()
