@@ -113,7 +113,7 @@ class _RecordingDynamo:
 def _landing_requests(table: str, tag: str) -> list[tuple[str, dict[str, Any]]]:
     """The DynamoDB requests `record_reports` makes to land one 100-report webhook of new targets."""
     from flagpost.config import Settings
-    from flagpost.items.store import DynamoItemStore, IncomingReport
+    from flagpost.items.store import DynamoItemStore, IncomingReport, Submission
     from flagpost.models.report import ReportIn
     from flagpost.normalize import normalize_url
 
@@ -124,7 +124,7 @@ def _landing_requests(table: str, tag: str) -> list[tuple[str, dict[str, Any]]]:
         incoming.append(IncomingReport(index=index, report=report, target=normalize_url(report.url)))
     recorder = _RecordingDynamo()
     store = DynamoItemStore(table, config=Settings(), dynamodb=recorder)
-    store.record_reports("fla_benchfloor", f"floor_{tag}", incoming)
+    store.record_reports(Submission("fla_benchfloor", f"floor_{tag}", "0" * 64), incoming)
     return recorder.calls
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from flagpost import lazy
 from flagpost.delivery.services import feed_store
-from flagpost.items.store import DynamoItemStore, IncomingReport
+from flagpost.items.store import DynamoItemStore, IncomingReport, Submission
 from flagpost.local.harness import InProcessStack
 from flagpost.local.receiver import Receiver
 from flagpost.models.report import ReportIn
@@ -26,7 +26,8 @@ def land_items(urls: list[str], flagger_id: str = "fla_test") -> list[str]:
             IncomingReport(i, ReportIn(url=u, category="incitement", description="d"), normalize_url(u))
             for i, u in enumerate(chunk)
         ]
-        item_ids.extend(entry.item_id for entry in store.record_reports(flagger_id, f"w{start}", incoming))
+        submission = Submission(flagger_id, f"w{start}", "0" * 64)
+        item_ids.extend(entry.item_id for entry in store.record_reports(submission, incoming))
     return item_ids
 
 

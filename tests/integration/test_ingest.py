@@ -186,6 +186,28 @@ def test_same_webhook_id_with_another_body_is_a_conflict(flagger: Flagger) -> No
     assert count_reports(flagger.stack) == 1
 
 
+def test_a_webhook_id_reused_after_the_idempotency_window_lands_the_new_body(flagger: Flagger) -> None:
+    """Past the 24 h window the first answer is forgotten: a new body under the old id is a new
+    submission, which lands; it is never answered with the old report's id and the new target."""
+    first = flagger.submit([report("https://t.me/first_target")], msg_id="msg_old").json()["results"][0]
+    stack = flagger.stack
+    table = stack.stack.physical("IdempotencyTable")
+    dynamodb = stack.client("dynamodb")
+    for record in dynamodb.scan(TableName=table)["Items"]:  # what DynamoDB's TTL does after 24 h
+        dynamodb.delete_item(TableName=table, Key={"id": record["id"]})
+    reply = flagger.submit([report("https://t.me/second_target")], msg_id="msg_old")
+    assert reply.status == 202
+    second = reply.json()["results"][0]
+    assert second["status"] == "new"
+    assert second["report_id"] != first["report_id"]
+    assert second["item_id"] != first["item_id"]
+    assert second["target"]["id"] == "second_target"
+    assert count_reports(stack) == 2
+    view = flagger.get_report(second["report_id"]).json()
+    assert view["item_id"] == second["item_id"], "the answer names a report that was stored"
+    assert flagger.get_report(first["report_id"]).json()["item_id"] == first["item_id"]
+
+
 def test_same_webhook_id_from_two_flaggers_is_two_submissions(flagger: Flagger, other_flagger: Flagger) -> None:
     assert flagger.submit([report()], msg_id="msg_shared").status == 202
     second = other_flagger.submit([report()], msg_id="msg_shared").json()["results"][0]
@@ -403,7 +425,7 @@ def test_flaggers_read_their_own_reports_only(
 
 def test_store_lands_twenty_simultaneous_flaggers_on_one_item_without_races(local_aws: InProcessStack) -> None:
     """Below the HTTP layer (which runs one request at a time in-process), with real thread races."""
-    from flagpost.items.store import DynamoItemStore, IncomingReport
+    from flagpost.items.store import DynamoItemStore, IncomingReport, Submission
     from flagpost.models.report import ReportIn
     from flagpost.normalize import normalize_url
 
@@ -415,7 +437,7 @@ def test_store_lands_twenty_simultaneous_flaggers_on_one_item_without_races(loca
         url = TELEGRAM_FORMS[i % len(TELEGRAM_FORMS)]
         incoming = IncomingReport(0, ReportIn.model_validate(report(url)), normalize_url(url))
         barrier.wait()
-        landed.extend(store.record_reports(f"fla_{i:02d}", f"msg_{i}", [incoming]))
+        landed.extend(store.record_reports(Submission(f"fla_{i:02d}", f"msg_{i}", "0" * 64), [incoming]))
 
     threads = [threading.Thread(target=go, args=(i,)) for i in range(20)]
     for t in threads:

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from pydantic import ValidationError
 
-from flagpost import aws, webhooks
+from flagpost import aws, jsonsafe, webhooks
 from flagpost.api.problems import (
     BadRequestError,
     ConflictError,
@@ -28,11 +28,12 @@ from flagpost.api.problems import (
     ServiceUnavailableError,
     UnauthorizedError,
     UnprocessableError,
+    validation_issue,
 )
 from flagpost.config import settings
 from flagpost.ingest.models import ReportResult, SubmissionResult
 from flagpost.ingest.ratelimit import RateLimiter
-from flagpost.items.store import DynamoItemStore, IncomingReport
+from flagpost.items.store import DynamoItemStore, IncomingReport, Submission
 from flagpost.lazy import lazy
 from flagpost.models.report import MAX_SUBMISSION_BYTES, ReportIn, SubmissionIn
 from flagpost.normalize import NormalizeError, normalize_target, normalize_url
@@ -45,10 +46,7 @@ IDEMPOTENCY_TTL_S = 24 * 3600
 
 
 def issues(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, Any]]:
-    return [
-        {"loc": [*prefix, *err["loc"]], "msg": err["msg"], "type": err["type"]}
-        for err in exc.errors(include_url=False, include_input=False)
-    ]
+    return [validation_issue(err, prefix) for err in exc.errors(include_url=False, include_input=False)]
 
 
 class IngestService:
@@ -134,7 +132,7 @@ class IngestService:
     def _land(self, submission: dict[str, Any]) -> dict[str, Any]:
         flagger_id, webhook_id = submission["flagger_id"], submission["webhook_id"]
         try:
-            document = json.loads(submission["body"])
+            document = jsonsafe.loads(submission["body"])
         except json.JSONDecodeError as exc:
             raise BadRequestError(f"The body is not valid JSON: {exc.msg} at position {exc.pos}.") from None
         try:
@@ -168,7 +166,8 @@ class IngestService:
             incoming.append(IncomingReport(index=index, report=report, target=target))
 
         self.limiter.take(flagger_id, len(incoming), charge_id=webhook_id)
-        landed = self.items.record_reports(flagger_id, webhook_id, incoming) if incoming else []
+        submitted = Submission(flagger_id, webhook_id, submission["body_sha256"])
+        landed = self.items.record_reports(submitted, incoming) if incoming else []
         for entry, source in zip(landed, incoming, strict=True):
             results[entry.index] = ReportResult(
                 index=entry.index,

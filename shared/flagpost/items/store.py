@@ -84,10 +84,27 @@ class Landed:
     item_status: ItemStatus
 
 
-def report_id_for(flagger_id: str, webhook_id: str, index: int) -> str:
-    """Stable across retries of one submission, distinct across flaggers and submissions."""
-    digest = blake2b(f"{flagger_id}\x00{webhook_id}\x00{index}".encode(), digest_size=10).hexdigest()
-    return f"rep_{digest}"
+def report_id_for(flagger_id: str, webhook_id: str, index: int, body_sha256: str) -> str:
+    """Stable across retries of one submission, distinct across flaggers and submissions.
+
+    The body's digest is part of it: a webhook-id reused with another body once the idempotency
+    window has passed is another submission, whose reports land, rather than being mistaken for
+    the first one's (and answered for without being stored).
+    """
+    text = f"{flagger_id}\x00{webhook_id}\x00{body_sha256}\x00{index}"
+    return f"rep_{blake2b(text.encode(), digest_size=10).hexdigest()}"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Who sent a batch of reports, under which webhook-id, with which body (SHA-256, hex)."""
+
+    flagger_id: str
+    webhook_id: str
+    body_sha256: str
+
+    def report_id(self, index: int) -> str:
+        return report_id_for(self.flagger_id, self.webhook_id, index, self.body_sha256)
 
 
 def iso(at: datetime) -> str:
@@ -129,8 +146,7 @@ class DynamoItemStore:
     # ----------------------------------------------------------------- ingest
     def record_reports(
         self,
-        flagger_id: str,
-        webhook_id: str,
+        submission: Submission,
         reports: Sequence[IncomingReport],
         received_at: datetime | None = None,
     ) -> list[Landed]:
@@ -147,11 +163,11 @@ class DynamoItemStore:
                 for item_id, group in groups.items()
                 if len(group) > round_no * MAX_REPORTS_PER_GROUP
             }
-            landed.update(self._land_round(flagger_id, webhook_id, batch, now))
+            landed.update(self._land_round(submission, batch, now))
         return [landed[r.index] for r in reports]
 
     def _land_round(
-        self, flagger_id: str, webhook_id: str, groups: dict[str, list[IncomingReport]], now: datetime
+        self, submission: Submission, groups: dict[str, list[IncomingReport]], now: datetime
     ) -> dict[int, Landed]:
         landed: dict[int, Landed] = {}
         pending = list(groups)
@@ -159,7 +175,7 @@ class DynamoItemStore:
         for attempt in range(MAX_ATTEMPTS):
             try:
                 items = self._get_items(pending)
-                already = self._landed_reports(flagger_id, webhook_id, groups, pending) if check_reports else {}
+                already = self._landed_reports(submission, groups, pending) if check_reports else {}
             except StoreUnavailableError:
                 # A throttled read is retried like a throttled transaction: failing here could leave a
                 # submission half landed (earlier chunks committed) and answered 503.
@@ -174,7 +190,7 @@ class DynamoItemStore:
                     if r.index in already:
                         landed[r.index] = already[r.index]
                 if fresh:
-                    plans.append(self._plan(flagger_id, webhook_id, item_id, fresh, items.get(item_id), now))
+                    plans.append(self._plan(submission, item_id, fresh, items.get(item_id), now))
             retry: list[str] = []
             for chunk in _pack(plans):
                 failed_reports = self._transact(chunk)
@@ -214,14 +230,14 @@ class DynamoItemStore:
 
     def _plan(
         self,
-        flagger_id: str,
-        webhook_id: str,
+        submission: Submission,
         item_id: str,
         reports: list[IncomingReport],
         stored: dict[str, Any] | None,
         now: datetime,
     ) -> _Plan:
         plan = _Plan(item_id=item_id)
+        flagger_id = submission.flagger_id
         first = reports[0]
         top = Priority.highest(*(r.report.priority for r in reports))
         new_flaggers = {flagger_id}
@@ -266,10 +282,8 @@ class DynamoItemStore:
             statuses = [DUPLICATE for _ in reports]
 
         for report, landed_status in zip(reports, statuses, strict=True):
-            report_id = report_id_for(flagger_id, webhook_id, report.index)
-            plan.actions.extend(
-                self._report_puts(report_id, item_id, flagger_id, webhook_id, report, landed_status, now)
-            )
+            report_id = submission.report_id(report.index)
+            plan.actions.extend(self._report_puts(report_id, item_id, submission, report, landed_status, now))
             plan.landed.append(Landed(report.index, report_id, item_id, landed_status, status))
         return plan
 
@@ -352,8 +366,7 @@ class DynamoItemStore:
         self,
         report_id: str,
         item_id: str,
-        flagger_id: str,
-        webhook_id: str,
+        submission: Submission,
         incoming: IncomingReport,
         landed_status: str,
         now: datetime,
@@ -365,8 +378,9 @@ class DynamoItemStore:
             "report_id": report_id,
             "report_item": item_id,
             "received_at": iso(now),
-            "flagger_id": flagger_id,
-            "webhook_id": webhook_id,
+            "flagger_id": submission.flagger_id,
+            "webhook_id": submission.webhook_id,
+            "body_sha256": submission.body_sha256,
             "index": incoming.index,
             "landed_status": landed_status,
             "category": report.category.value,
@@ -407,9 +421,9 @@ class DynamoItemStore:
         return {item["item_id"]: item for item in self._batch_get(keys)}
 
     def _landed_reports(
-        self, flagger_id: str, webhook_id: str, groups: dict[str, list[IncomingReport]], item_ids: list[str]
+        self, submission: Submission, groups: dict[str, list[IncomingReport]], item_ids: list[str]
     ) -> dict[int, Landed]:
-        wanted = {report_id_for(flagger_id, webhook_id, r.index): r for item_id in item_ids for r in groups[item_id]}
+        wanted = {submission.report_id(r.index): r for item_id in item_ids for r in groups[item_id]}
         found = self._batch_get([{"pk": f"REPORT#{rid}", "sk": "REPORT"} for rid in wanted])
         items = self._get_items(r["report_item"] for r in found)
         landed: dict[int, Landed] = {}
