@@ -1,10 +1,11 @@
-"""Counter increments from item changes, and percentiles from base-2 histograms."""
+"""Counter increments from item changes and outcome records."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from flagpost.stats.aggregates import bucket, deltas, percentile
+from flagpost.stats.aggregates import deltas
+from flagpost.stats.sketch import key
 
 ITEM = {
     "sk": "ITEM",
@@ -52,7 +53,7 @@ def test_a_confirmation_moves_status_times_the_decision_and_credits_each_flagger
     change = deltas(ITEM, confirmed)
     assert change["status#pending"] == -1
     assert change["status#confirmed"] == 1
-    assert change[f"hist#decision#{bucket(1800)}"] == 1
+    assert change[key("decision", 1800)] == 1
     assert change["flagger_decided#fla_a"] == change["flagger_confirmed#fla_b"] == 1
 
 
@@ -78,7 +79,7 @@ def test_a_first_outcome_counts_once_per_platform() -> None:
     change = deltas(None, OUTCOME)
     assert change["outcome#pla_t#no_action"] == change["platform_outcomes#pla_t"] == 1
     assert change["y2026#outcome#pla_t#no_action"] == 1
-    assert change[f"hist#outcome#{bucket(600)}"] == 1
+    assert change[key("outcome", 600)] == 1
 
 
 def test_a_changed_outcome_moves_its_count_and_a_repeat_moves_nothing() -> None:
@@ -87,8 +88,8 @@ def test_a_changed_outcome_moves_its_count_and_a_repeat_moves_nothing() -> None:
     assert change["outcome#pla_t#no_action"] == -1
     assert change["outcome#pla_t#removed"] == 1
     assert "platform_outcomes#pla_t" not in change, "still one outcome for this (item, platform)"
-    assert change[f"hist#outcome#{bucket(600)}"] == -1
-    assert change[f"hist#outcome#{bucket(3600)}"] == 1
+    assert change[key("outcome", 600)] == -1
+    assert change[key("outcome", 3600)] == 1
     assert deltas(removed, {**removed, "revision": 3}) == Counter()
 
 
@@ -101,15 +102,3 @@ def test_dsa_decision_keys_are_counted_per_platform() -> None:
 def test_unchanged_items_and_other_records_count_nothing() -> None:
     assert deltas(ITEM, {**ITEM, "report_count": 5}) == Counter()
     assert deltas(None, {"sk": "HIST#x"}) == Counter()
-
-
-def test_percentiles_come_from_buckets_within_a_factor_of_two() -> None:
-    samples = [30] * 50 + [600] * 40 + [7200] * 10
-    histogram = Counter(bucket(s) for s in samples)
-    median = percentile(dict(histogram), 0.5)
-    p90 = percentile(dict(histogram), 0.9)
-    assert median is not None
-    assert p90 is not None
-    assert 15 <= median <= 60
-    assert 300 <= p90 <= 1200
-    assert percentile({}, 0.5) is None

@@ -18,9 +18,12 @@ def register(subparsers: Any) -> None:
 
 
 def _seconds(value: float | None) -> str:
+    """Three significant digits in a readable unit: the figures are accurate to about 1%."""
     if value is None:
         return "-"
-    return f"{value / 3600:.1f} h" if value >= 3600 else f"{value / 60:.1f} min" if value >= 60 else f"{value:.0f} s"
+    if value >= 3600:
+        return f"{value / 3600:.3g} h"
+    return f"{value / 60:.3g} min" if value >= 60 else f"{value:.3g} s"
 
 
 def run(args: argparse.Namespace) -> int:

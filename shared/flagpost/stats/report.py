@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from flagpost.items.store import iso
-from flagpost.stats.aggregates import percentile
+from flagpost.stats import sketch
 from flagpost.store.dynamo import to_item
 
 
@@ -54,10 +54,19 @@ def _group(counters: dict[str, int], prefix: str) -> dict[str, int]:
 
 
 def _durations(counters: dict[str, int], name: str) -> Durations:
-    histogram = {int(k): v for k, v in _group(counters, f"hist#{name}#").items()}
+    buckets = sketch.buckets(counters, name)
     return Durations(
-        count=sum(histogram.values()), median_s=percentile(histogram, 0.5), p90_s=percentile(histogram, 0.9)
+        count=sum(buckets.values()),
+        median_s=_rounded(sketch.quantile(buckets, 0.5)),
+        p90_s=_rounded(sketch.quantile(buckets, 0.9)),
     )
+
+
+def _rounded(seconds: float | None) -> float | None:
+    """Three significant digits: the sketch is accurate to 1%, more digits would only be noise."""
+    if seconds is None or seconds == 0:
+        return seconds
+    return float(f"{seconds:.3g}")
 
 
 def build(counters: dict[str, int], overdue: int, now: datetime | None = None) -> Stats:
