@@ -1,14 +1,34 @@
-"""What a platform adapter is, and the small helpers adapters share."""
+"""What a platform adapter is, the one path matcher every adapter reads URLs with, and shared helpers.
+
+Precision first. Merging two different targets into one item hides the second one from review, which
+is far worse than keeping two spellings of one target apart. So an adapter never "reads" a path with
+ad-hoc code: it declares the path shapes it knows (`/channel/{channel}`, `/embed/videoseries?list=`)
+in a `Router`, and the router is the only thing that turns a path into a typed target:
+
+- a shape matches only when EVERY path segment is accounted for: a literal feature word, a captured
+  id whose pattern matches the whole segment, or a declared tail (`/@name/videos`). A path with one
+  segment more, or another word where a literal stands, matches nothing;
+- a word that is a literal of any shape at some position is never captured as an id or a name at that
+  position (`/embed/videoseries` is never the video `videoseries`, `/reels/audio` never the reel
+  `audio`), so a keyword that happens to fit an id pattern cannot become an id;
+- ids are taken from where the platform carries them, path or query (`?list=`, `?v=`), and a query
+  parameter that names something more specific than the shape (`?comment=`, `?lc=`) makes the
+  shape not apply;
+- anything that matches no shape is, in `api.normalize_url`, a `page` of that platform whose id keeps
+  the host, the whole path (case kept) and the content-bearing query.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from flagpost.normalize.errors import NormalizeError
 from flagpost.normalize.parsing import ParsedUrl
+from flagpost.normalize.platforms.web import NO_TRACKERS, Trackers
 from flagpost.normalize.target import Target
 
 
@@ -19,13 +39,184 @@ class Unwrap:
     url: str
 
 
-# None means "a page on this platform that names no target of a known type": the generic page rules apply.
+# None means "a page on this platform that names no target of a known type": the page rules apply.
 Outcome = Target | Unwrap | None
+Build = Callable[..., Outcome]
+
+_FIELD = re.compile(r"\{(\w+)(?::(\w+))?\}")
+
+
+def _field(spec: str) -> tuple[str, str]:
+    """`name` or `name:kind` -> (capture name, pattern kind); `_name` captures are decoration."""
+    name, _, kind = spec.partition(":")
+    return name, kind or name.lstrip("_")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One path shape: `template` such as "/{_owner}/videos/{video}", and what it names.
+
+    - `{name}` captures a whole segment (or, inside a segment, `@{handle}`, `{item}.html`) with the
+      router's pattern `name`; `{name:kind}` uses pattern `kind`. Captures starting with `_` are
+      decoration: checked, then not passed to `build`.
+    - `query`: parameter -> capture spec; each must be present and match its pattern entirely.
+    - `tail`: the segments allowed after the template (tabs, views: "videos", "embed/captioned");
+      the empty tail is always allowed. `any_tail=True` allows anything (a slug that is decoration).
+    - `unless`: query parameters whose presence means the link names something more specific.
+    - `only`: if set, every query parameter must be one of these (deep links whose every parameter
+      can change the target).
+    - `build(**captures)` returns the target, None for "a page of this platform", or an Unwrap;
+      `build=None` declares a known feature path: a page, and a word no id may be read as.
+    """
+
+    template: str
+    build: Build | None
+    query: Mapping[str, str] = field(default_factory=dict)
+    tail: Iterable[str] = ()
+    any_tail: bool = False
+    unless: Iterable[str] = ()
+    only: Iterable[str] | None = None
+
+
+def route(
+    template: str,
+    build: Build | None,
+    *,
+    query: Mapping[str, str] | None = None,
+    tail: Iterable[str] = (),
+    any_tail: bool = False,
+    unless: Iterable[str] = (),
+    only: Iterable[str] | None = None,
+) -> Route:
+    return Route(template, build, dict(query or {}), tuple(tail), any_tail, tuple(unless), only)
+
+
+def feature(*templates: str) -> list[Route]:
+    """Known feature paths of a platform: pages whatever follows, and words never read as names."""
+    return [Route(template, None, any_tail=True) for template in templates]
+
+
+class _Compiled:
+    __slots__ = ("build", "only", "parts", "query", "size", "tail", "unless")
+
+    def __init__(self, spec: Route, patterns: Mapping[str, str]) -> None:
+        segments = [segment for segment in spec.template.split("/") if segment]
+        self.parts: tuple[str | re.Pattern[str], ...] = tuple(_segment(s, patterns) for s in segments)
+        self.size = len(self.parts)
+        self.build = spec.build
+        self.query: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
+            (param, name, re.compile(patterns[kind]))
+            for param, (name, kind) in ((param, _field(capture)) for param, capture in spec.query.items())
+        )
+        self.tail: frozenset[tuple[str, ...]] | None = (
+            None if spec.any_tail else frozenset({(), *(tuple(t.split("/")) for t in spec.tail)})
+        )
+        self.unless = tuple(spec.unless)
+        self.only = frozenset(spec.only) if spec.only is not None else None
+
+
+def _segment(text: str, patterns: Mapping[str, str]) -> str | re.Pattern[str]:
+    if "{" not in text:
+        return text
+    out: list[str] = []
+    position = 0
+    for match in _FIELD.finditer(text):
+        out.append(re.escape(text[position : match.start()]))
+        name, kind = _field(match.group(1) + (":" + match.group(2) if match.group(2) else ""))
+        out.append(f"(?P<{name}>{patterns[kind]})")
+        position = match.end()
+    out.append(re.escape(text[position:]))
+    return re.compile("".join(out))
+
+
+class Router:
+    """The declared path shapes of one host family, matched in order; the first that fits decides.
+
+    `decode=True` percent-decodes each segment before matching (handles written `%40name`, non-ASCII
+    handles); otherwise segments are matched in their canonical percent-encoded form.
+    """
+
+    __slots__ = ("_by_first", "_captures_first", "_literals", "decode", "routes")
+
+    def __init__(self, patterns: Mapping[str, str], routes: Sequence[Route], *, decode: bool = False) -> None:
+        self.decode = decode
+        self.routes = tuple(_Compiled(spec, patterns) for spec in routes)
+        # Words that are a literal (or a declared tail word) at a position: never captured there.
+        depth = max((r.size + max(map(len, r.tail or [()])) for r in self.routes), default=0) + 1
+        literals: list[set[str]] = [set() for _ in range(depth)]
+        for compiled in self.routes:
+            for index, part in enumerate(compiled.parts):
+                if isinstance(part, str):
+                    literals[index].add(part)
+            for tail in compiled.tail or ():
+                for offset, word in enumerate(tail):
+                    literals[compiled.size + offset].add(word)
+        self._literals = tuple(frozenset(words) for words in literals)
+        self._by_first: dict[str, list[_Compiled]] = {}
+        self._captures_first: list[_Compiled] = []
+        for compiled in self.routes:
+            if compiled.size and isinstance(compiled.parts[0], str):
+                self._by_first.setdefault(compiled.parts[0], []).append(compiled)
+            elif compiled.size:
+                self._captures_first.append(compiled)
+        self._by_first[""] = [compiled for compiled in self.routes if not compiled.size]
+
+    def match(self, url: ParsedUrl, segments: list[str] | None = None) -> Outcome:
+        """The target of the first shape `url` fits, or None (a page) when it fits none."""
+        segs = url.segments() if segments is None else segments
+        if self.decode:
+            segs = [unquote(s) if "%" in s else s for s in segs]
+        count = len(segs)
+        candidates = (self._by_first.get(segs[0]) or self._captures_first) if count else self._by_first[""]
+        literals = self._literals
+        for compiled in candidates:
+            if count < compiled.size:
+                continue
+            if compiled.tail is not None and tuple(segs[compiled.size :]) not in compiled.tail:
+                continue
+            captures: dict[str, str] = {}
+            for index, part in enumerate(compiled.parts):
+                segment = segs[index]
+                if isinstance(part, str):
+                    if segment != part:
+                        break
+                    continue
+                if index < len(literals) and segment in literals[index]:
+                    break
+                found = part.fullmatch(segment)
+                if found is None:
+                    break
+                captures.update(found.groupdict())
+            else:
+                if compiled.query or compiled.unless or compiled.only is not None:
+                    params = url.params()
+                    if compiled.only is not None and not compiled.only.issuperset(params):
+                        continue
+                    if any(name in params for name in compiled.unless):
+                        continue
+                    missing = False
+                    for param, name, pattern in compiled.query:
+                        value = params.get(param)
+                        if value is None or pattern.fullmatch(value) is None:
+                            missing = True
+                            break
+                        captures[name] = value
+                    if missing:
+                        continue
+                if compiled.build is None:
+                    return None
+                return compiled.build(**{k: v for k, v in captures.items() if k[0] != "_"})
+        return None
 
 
 @dataclass(frozen=True, slots=True)
 class Adapter:
-    """One platform: the hosts it owns, how it reads their URLs, and how it builds non-URL targets."""
+    """One platform: the hosts it owns, how it reads their URLs, and how it builds non-URL targets.
+
+    `from_url` picks the Router for the URL's host (and may rewrite the segments, e.g. from an old
+    `#!/` fragment); it returns the router's outcome. None falls through to a page of `platform`
+    (see `api.normalize_url`), stripped of `trackers` besides the generic allow-list.
+    """
 
     platform: str
     from_url: Callable[[ParsedUrl], Outcome]
@@ -35,6 +226,10 @@ class Adapter:
     domains: tuple[str, ...] = ()
     # Type names flaggers may use in a `target` for a type this adapter calls otherwise.
     type_aliases: tuple[tuple[str, str], ...] = ()
+    # This platform's own share and tracking parameters, stripped from its pages.
+    trackers: Trackers = NO_TRACKERS
+    # Hosts of client apps that route on the whole fragment (`web.telegram.org/k/#@name`).
+    fragment_hosts: frozenset[str] = frozenset()
 
 
 def no_target(url: ParsedUrl) -> NormalizeError:
