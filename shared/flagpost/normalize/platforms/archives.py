@@ -6,7 +6,7 @@ import re
 
 from flagpost.normalize.errors import NormalizeError
 from flagpost.normalize.parsing import ParsedUrl, parse_url, protect
-from flagpost.normalize.platforms.base import Adapter, Outcome, Router, feature, no_target, route
+from flagpost.normalize.platforms.base import Adapter, Outcome, Router, feature, no_target, require_free, route
 from flagpost.normalize.platforms.web import id_to_url, page_id
 from flagpost.normalize.target import Target, make_target
 
@@ -67,6 +67,7 @@ def today_snapshot(identity: str, canonical: str) -> Target:
 
 
 def _today(snapshot: str) -> Target:
+    require_free(TODAY, snapshot, 0, "archive.today snapshot id")
     return today_snapshot(snapshot, f"https://archive.ph/{snapshot}")
 
 
@@ -85,8 +86,7 @@ TODAY = Router(
     _PATTERNS,
     [
         route("/{snapshot}", _today),
-        # /o/<id>/<original url>: the "original" rendering of the same snapshot; the url is decoration.
-        route("/o/{snapshot}", _today, any_tail=True),
+        route("/o/{snapshot}", _today),  # the "original" rendering of the same snapshot
         # Listings and tools, not one capture (`newest` and `oldest` fit a snapshot id).
         *feature("/o", "/newest", "/oldest", "/timegate", "/timemap", "/submit", "/wip", "/faq", "/donate"),
     ],

@@ -8,9 +8,10 @@ in a `Router`, and the router is the only thing that turns a path into a typed t
 - a shape matches only when EVERY path segment is accounted for: a literal feature word, a captured
   id whose pattern matches the whole segment, or a declared tail (`/@name/videos`). A path with one
   segment more, or another word where a literal stands, matches nothing;
-- a word that is a literal of any shape at some position is never captured as an id or a name at that
-  position (`/embed/videoseries` is never the video `videoseries`, `/reels/audio` never the reel
-  `audio`), so a keyword that happens to fit an id pattern cannot become an id;
+- a word that is a literal of any shape (or a declared tail word) at some position, in any case, is
+  never captured as an id or a name at that position (`/embed/videoseries` is never the video
+  `videoseries`, `/reels/audio` never the reel `audio`, `t.me/K` never the channel `k`), so a keyword
+  that happens to fit an id pattern cannot become an id;
 - ids are taken from where the platform carries them, path or query (`?list=`, `?v=`), and a query
   parameter that names something more specific than the shape (`?comment=`, `?lc=`) makes the
   shape not apply;
@@ -65,7 +66,8 @@ class Route:
     - `unless`: query parameters whose presence means the link names something more specific.
     - `only`: if set, every query parameter must be one of these (deep links whose every parameter
       can change the target).
-    - `build(**captures)` returns the target, None for "a page of this platform", or an Unwrap;
+    - `build(**captures)` returns the target, None for "a page of this platform", or an Unwrap; a build
+      that refuses its id with NormalizeError("illegal_id") also makes the link a page.
       `build=None` declares a known feature path: a page, and a word no id may be read as.
     """
 
@@ -147,10 +149,10 @@ class Router:
         for compiled in self.routes:
             for index, part in enumerate(compiled.parts):
                 if isinstance(part, str):
-                    literals[index].add(part)
+                    literals[index].add(part.lower())
             for tail in compiled.tail or ():
                 for offset, word in enumerate(tail):
-                    literals[compiled.size + offset].add(word)
+                    literals[compiled.size + offset].add(word.lower())
         self._literals = tuple(frozenset(words) for words in literals)
         self._by_first: dict[str, list[_Compiled]] = {}
         self._captures_first: list[_Compiled] = []
@@ -160,6 +162,15 @@ class Router:
             elif compiled.size:
                 self._captures_first.append(compiled)
         self._by_first[""] = [compiled for compiled in self.routes if not compiled.size]
+
+    def reserved(self, word: str, index: int = 0) -> bool:
+        """Whether `word` is a literal or tail word at path position `index` (and so never an id there).
+
+        Builders check the id they are given against the position it takes in their canonical URL, so
+        that the canonical URL reads back as the same target (`normalize_target("x", "account", "i")`
+        would otherwise canonicalize to x.com/i, a feature page).
+        """
+        return index < len(self._literals) and word.lower() in self._literals[index]
 
     def match(self, url: ParsedUrl, segments: list[str] | None = None) -> Outcome:
         """The target of the first shape `url` fits, or None (a page) when it fits none."""
@@ -181,8 +192,8 @@ class Router:
                     if segment != part:
                         break
                     continue
-                if index < len(literals) and segment in literals[index]:
-                    break
+                if index < len(literals) and segment.lower() in literals[index]:
+                    break  # in any case: names fold case, so `K` is the feature word `k` too
                 found = part.fullmatch(segment)
                 if found is None:
                     break
@@ -205,7 +216,12 @@ class Router:
                         continue
                 if compiled.build is None:
                     return None
-                return compiled.build(**{k: v for k, v in captures.items() if k[0] != "_"})
+                try:
+                    return compiled.build(**{k: v for k, v in captures.items() if k[0] != "_"})
+                except NormalizeError as refusal:
+                    if refusal.reason != "illegal_id":
+                        raise
+                    return None  # the builder refuses the id (a feature word where its URL puts it): a page
         return None
 
 
@@ -230,6 +246,12 @@ class Adapter:
     trackers: Trackers = NO_TRACKERS
     # Hosts of client apps that route on the whole fragment (`web.telegram.org/k/#@name`).
     fragment_hosts: frozenset[str] = frozenset()
+
+
+def require_free(router: Router, word: str, index: int, what: str) -> None:
+    """Refuse (`illegal_id`) an id that would sit on a feature word of `router` in its canonical URL."""
+    if router.reserved(word, index):
+        raise NormalizeError("illegal_id", f"{word!r} is a feature path of the platform, not a {what}")
 
 
 def no_target(url: ParsedUrl) -> NormalizeError:

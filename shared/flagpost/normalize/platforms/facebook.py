@@ -13,6 +13,7 @@ from flagpost.normalize.platforms.base import (
     clean_id,
     feature,
     no_target,
+    require_free,
     route,
     unknown_type,
 )
@@ -32,7 +33,7 @@ _PATTERNS = {
     # Post ids: numeric story ids, or the opaque, case-sensitive pfbid form.
     "post": r"[0-9]{1,25}|pfbid0[A-Za-z0-9]{20,80}",
     "group": r"[A-Za-z0-9.]{1,100}",
-    "owner": r"[A-Za-z0-9.-]{1,100}",
+    "owner": r".+",  # decoration: object ids are global
     "slug": r".+",
     "album": r"[A-Za-z0-9._-]{1,100}",
     "code": r"[A-Za-z0-9_-]{1,64}",
@@ -57,7 +58,6 @@ _FEATURES = (
     "live", "places", "pages_reaction_units", "ufi", "ajax", "tr", "r.php", "reg", "campaign",
     "public", "directory", "find-friends", "composer", "latest", "feeds", "story", "posts",
 )  # fmt: skip
-_FEATURE_SET = frozenset(_FEATURES)
 # Tabs of a profile or page: /<name>/about still names the account. Anything else after the name
 # (/<name>/<unknown>/...) is a page: it may name something of its own.
 _ACCOUNT_TABS = (
@@ -79,6 +79,7 @@ TRACKERS = Trackers(
 # Builders take the router's capture names as parameter names: route("/events/{event:number}", event).
 def account(name: str) -> Target:
     name = name.replace(".", "").lower()
+    require_free(ROUTER, name, 0, "Facebook username")
     return make_target(PLATFORM, "account", name, f"https://www.facebook.com/{name}")
 
 
@@ -106,6 +107,7 @@ def photo(photo: str) -> Target:
 
 def group(group: str) -> Target:
     name = str(int(group)) if group.isdigit() else group.lower()
+    require_free(ROUTER, name, 1, "Facebook group")
     return make_target(PLATFORM, "group", name, f"https://www.facebook.com/groups/{name}")
 
 
@@ -117,9 +119,9 @@ def event(event: str) -> Target:
 def _named(name: str) -> Outcome:
     """/<name>: a vanity name; digits alone (dots or not) are an object id; a feature word is a page."""
     bare = name.replace(".", "").lower()
-    if not bare or bare in _FEATURE_SET:
+    if not bare:
         return None
-    return account_id(bare) if bare.isdigit() else account(bare)
+    return account_id(bare) if bare.isdigit() else account(bare)  # account() refuses "T.R" (tr)
 
 
 def _share(code: str, kind: str = "") -> Target:

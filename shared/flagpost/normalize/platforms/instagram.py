@@ -13,6 +13,7 @@ from flagpost.normalize.platforms.base import (
     clean_id,
     feature,
     no_target,
+    require_free,
     route,
     unknown_type,
 )
@@ -45,17 +46,20 @@ TRACKERS = Trackers(frozenset({"igsh", "igshid"}))
 
 # Builders take the router's capture names as parameter names: route("/p/{code}", post).
 def post(code: str) -> Target:
+    require_free(ROUTER, code, 1, "Instagram shortcode")
     return make_target(PLATFORM, "post", code, f"https://www.instagram.com/p/{code}/")
 
 
 def account(name: str) -> Target:
     name = name.lower()
+    require_free(ROUTER, name, 0, "Instagram username")
     return make_target(PLATFORM, "account", name, f"https://www.instagram.com/{name}/")
 
 
 def story(name: str, story: str) -> Target:
     """One story of an account: the media id in its path is part of the identity, the account its parent."""
     name = name.lower()
+    require_free(ROUTER, name, 1, "Instagram username")
     number = str(int(story))
     return make_target(
         PLATFORM,

@@ -12,6 +12,7 @@ from flagpost.normalize.platforms.base import (
     clean_id,
     feature,
     no_target,
+    require_free,
     route,
     unknown_type,
 )
@@ -26,6 +27,7 @@ _VIEWS = ("pdf", "print", "amp", "embed")
 
 
 def paste(page: str) -> Target:
+    require_free(ROUTER, page, 0, "justpaste.it page id")
     return make_target(PLATFORM, "paste", page, f"https://justpaste.it/{page}")
 
 

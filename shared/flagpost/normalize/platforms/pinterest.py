@@ -12,6 +12,7 @@ from flagpost.normalize.platforms.base import (
     clean_id,
     feature,
     no_target,
+    require_free,
     route,
     unknown_type,
 )
@@ -46,11 +47,14 @@ def pin(pin: str) -> Target:
 
 def account(name: str) -> Target:
     name = name.lower()
+    require_free(ROUTER, name, 0, "Pinterest username")
     return make_target(PLATFORM, "account", name, f"https://www.pinterest.com/{name}/")
 
 
 def board(name: str, board: str) -> Target:
     name, slug = name.lower(), board.lower()  # board slugs are generated lower-case
+    require_free(ROUTER, name, 0, "Pinterest username")
+    require_free(ROUTER, slug, 1, "Pinterest board")
     return make_target(
         PLATFORM,
         "board",

@@ -13,6 +13,7 @@ from flagpost.normalize.platforms.base import (
     clean_id,
     feature,
     no_target,
+    require_free,
     route,
     unknown_type,
 )
@@ -45,11 +46,13 @@ _WEB_CLIENT_PATHS = frozenset({"/", "/k", "/k/", "/a", "/a/", "/z", "/z/"})
 # Builders take the router's capture names as parameter names: route("/{name}/{number}", post).
 def channel(name: str) -> Target:
     name = name.lower()
+    require_free(ROUTER, name, 0, "Telegram username")
     return make_target(PLATFORM, "channel", name, f"https://t.me/{name}")
 
 
 def post(name: str, number: str) -> Target:
     name = name.lower()
+    require_free(ROUTER, name, 0, "Telegram username")
     number = str(int(number))  # leading zeros do not make another post
     return make_target(PLATFORM, "post", f"{name}/{number}", f"https://t.me/{name}/{number}", parent=("channel", name))
 
@@ -133,7 +136,7 @@ def from_url(url: ParsedUrl) -> Outcome:
     if host not in _BASES:
         # username.t.me is the subdomain form of t.me/username; its other paths are pages.
         label, _, base = host.partition(".")
-        if base in _BASES and _USERNAME.fullmatch(label) and not segments:
+        if base in _BASES and _USERNAME.fullmatch(label) and not segments and not ROUTER.reserved(label):
             return channel(label)
         return None
     if not segments or segments == ["s"]:
@@ -149,7 +152,7 @@ def _from_web_client(url: ParsedUrl) -> Outcome:
         return None
     handle = _WEB_HANDLE.fullmatch(fragment) or _WEB_OLD_HANDLE.fullmatch(fragment)
     if handle:
-        return channel(handle.group(1))
+        return None if ROUTER.reserved(handle.group(1)) else channel(handle.group(1))
     private = _WEB_PRIVATE.fullmatch(fragment)
     return private_chat(private.group(1)) if private else None
 

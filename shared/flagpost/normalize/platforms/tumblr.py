@@ -13,6 +13,7 @@ from flagpost.normalize.platforms.base import (
     clean_id,
     feature,
     no_target,
+    require_free,
     route,
     unknown_type,
 )
@@ -41,11 +42,13 @@ _SERVICE_SUBDOMAINS = frozenset(
 # Builders take the router's capture names as parameter names: route("/{blog}/{post}", post).
 def blog(blog: str) -> Target:
     name = blog.lower()
+    require_free(SITE, name, 0, "Tumblr blog name")
     return make_target(PLATFORM, "blog", name, f"https://www.tumblr.com/{name}")
 
 
 def post(blog: str, post: str) -> Target:
     name, number = blog.lower(), str(int(post))
+    require_free(SITE, name, 0, "Tumblr blog name")
     return make_target(
         PLATFORM, "post", f"{name}/{number}", f"https://www.tumblr.com/{name}/{number}", parent=("blog", name)
     )
@@ -82,7 +85,7 @@ def from_url(url: ParsedUrl) -> Outcome:
     label, _, base = url.host.partition(".")
     if base == "tumblr.com" and label not in _SERVICE_SUBDOMAINS and _BLOG.fullmatch(label) and not label.isdigit():
         if not segments:
-            return blog(label)
+            return None if SITE.reserved(label) else blog(label)
         return BLOG_SITE.match(url, [label, *segments])
     if url.host not in ("tumblr.com", "www.tumblr.com"):
         return None

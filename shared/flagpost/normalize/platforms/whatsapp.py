@@ -12,6 +12,7 @@ from flagpost.normalize.platforms.base import (
     clean_id,
     feature,
     no_target,
+    require_free,
     route,
     unknown_type,
 )
@@ -36,6 +37,7 @@ _PHONE_NOISE = re.compile(r"[\s().+-]")
 
 # Builders take the router's capture names as parameter names: route("/{invite}", group_invite).
 def group_invite(invite: str) -> Target:
+    require_free(INVITES, invite, 0, "WhatsApp invite code")
     return make_target(PLATFORM, "group_invite", invite, f"https://chat.whatsapp.com/{invite}")
 
 

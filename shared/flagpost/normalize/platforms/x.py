@@ -12,6 +12,7 @@ from flagpost.normalize.platforms.base import (
     clean_id,
     feature,
     no_target,
+    require_free,
     route,
     unknown_type,
 )
@@ -58,6 +59,7 @@ def post(post: str) -> Target:
 
 def account(name: str) -> Target:
     name = name.lower()
+    require_free(ROUTER, name, 0, "X screen name")
     return make_target(PLATFORM, "account", name, f"https://x.com/{name}")
 
 

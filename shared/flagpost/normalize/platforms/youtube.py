@@ -13,6 +13,7 @@ from flagpost.normalize.platforms.base import (
     Unwrap,
     clean_id,
     no_target,
+    require_free,
     route,
     unknown_type,
 )
@@ -81,11 +82,13 @@ def handle(handle: str) -> Target:
 
 def custom_url(name: str) -> Target:
     name = name.lower()
+    require_free(ROUTER, name, 1, "YouTube custom URL name")
     return make_target(PLATFORM, "custom_url", name, f"https://www.youtube.com/c/{name}")
 
 
 def user(name: str) -> Target:
     name = name.lower()
+    require_free(ROUTER, name, 1, "YouTube user name")
     return make_target(PLATFORM, "user", name, f"https://www.youtube.com/user/{name}")
 
 
