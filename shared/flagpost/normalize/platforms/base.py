@@ -98,13 +98,42 @@ def feature(*templates: str) -> list[Route]:
     return [Route(template, None, any_tail=True) for template in templates]
 
 
+class _NoMatch:
+    """A route's literals fit but a capture or the query does not: try the next route."""
+
+
+NO_MATCH = _NoMatch()
+
+
 class _Compiled:
-    __slots__ = ("build", "only", "parts", "query", "size", "tail", "unless")
+    """A Route ready to match: literal checks first (cheap), then whole-segment captures."""
+
+    __slots__ = (
+        "build",
+        "captures",
+        "decorated",
+        "extra",
+        "literals",
+        "needs_params",
+        "only",
+        "parts",
+        "prefix",
+        "query",
+        "size",
+        "tail",
+        "unless",
+    )
 
     def __init__(self, spec: Route, patterns: Mapping[str, str]) -> None:
         segments = [segment for segment in spec.template.split("/") if segment]
         self.parts: tuple[str | re.Pattern[str], ...] = tuple(_segment(s, patterns) for s in segments)
         self.size = len(self.parts)
+        self.literals = tuple((i, part) for i, part in enumerate(self.parts) if isinstance(part, str))
+        # The literal start of a first segment such as "+{invite}" or "@{handle}": a cheap first test.
+        self.prefix = segments[0].partition("{")[0] if self.parts and not isinstance(self.parts[0], str) else ""
+        # (position, pattern, words refused there): filled in by the Router, which knows every literal.
+        self.captures: tuple[tuple[int, re.Pattern[str], frozenset[str]], ...] = ()
+        self.decorated = "(?P<_" in "".join(p.pattern for p in self.parts if not isinstance(p, str))
         self.build = spec.build
         self.query: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
             (param, name, re.compile(patterns[kind]))
@@ -113,8 +142,10 @@ class _Compiled:
         self.tail: frozenset[tuple[str, ...]] | None = (
             None if spec.any_tail else frozenset({(), *(tuple(t.split("/")) for t in spec.tail)})
         )
+        self.extra = 1 << 30 if self.tail is None else max(map(len, self.tail))
         self.unless = tuple(spec.unless)
         self.only = frozenset(spec.only) if spec.only is not None else None
+        self.needs_params = bool(self.query or self.unless or self.only is not None)
 
 
 def _segment(text: str, patterns: Mapping[str, str]) -> str | re.Pattern[str]:
@@ -154,6 +185,12 @@ class Router:
                 for offset, word in enumerate(tail):
                     literals[compiled.size + offset].add(word.lower())
         self._literals = tuple(frozenset(words) for words in literals)
+        for compiled in self.routes:
+            compiled.captures = tuple(
+                (index, part, self._literals[index])
+                for index, part in enumerate(compiled.parts)
+                if not isinstance(part, str)
+            )
         self._by_first: dict[str, list[_Compiled]] = {}
         self._captures_first: list[_Compiled] = []
         for compiled in self.routes:
@@ -175,54 +212,72 @@ class Router:
     def match(self, url: ParsedUrl, segments: list[str] | None = None) -> Outcome:
         """The target of the first shape `url` fits, or None (a page) when it fits none."""
         segs = url.segments() if segments is None else segments
-        if self.decode:
+        if self.decode and any("%" in s for s in segs):
             segs = [unquote(s) if "%" in s else s for s in segs]
         count = len(segs)
         candidates = (self._by_first.get(segs[0]) or self._captures_first) if count else self._by_first[""]
-        literals = self._literals
         for compiled in candidates:
-            if count < compiled.size:
-                continue
-            if compiled.tail is not None and tuple(segs[compiled.size :]) not in compiled.tail:
-                continue
-            captures: dict[str, str] = {}
-            for index, part in enumerate(compiled.parts):
-                segment = segs[index]
-                if isinstance(part, str):
-                    if segment != part:
-                        break
+            size = compiled.size
+            if count != size:
+                if count < size or count - size > compiled.extra:
                     continue
-                if index < len(literals) and segment.lower() in literals[index]:
-                    break  # in any case: names fold case, so `K` is the feature word `k` too
-                found = part.fullmatch(segment)
-                if found is None:
+                if compiled.tail is not None and tuple(segs[size:]) not in compiled.tail:
+                    continue
+            if compiled.prefix and not segs[0].startswith(compiled.prefix):
+                continue
+            for index, word in compiled.literals:
+                if segs[index] != word:
                     break
-                captures.update(found.groupdict())
             else:
-                if compiled.query or compiled.unless or compiled.only is not None:
-                    params = url.params()
-                    if compiled.only is not None and not compiled.only.issuperset(params):
-                        continue
-                    if any(name in params for name in compiled.unless):
-                        continue
-                    missing = False
-                    for param, name, pattern in compiled.query:
-                        value = params.get(param)
-                        if value is None or pattern.fullmatch(value) is None:
-                            missing = True
-                            break
-                        captures[name] = value
-                    if missing:
-                        continue
-                if compiled.build is None:
-                    return None
-                try:
-                    return compiled.build(**{k: v for k, v in captures.items() if k[0] != "_"})
-                except NormalizeError as refusal:
-                    if refusal.reason != "illegal_id":
-                        raise
-                    return None  # the builder refuses the id (a feature word where its URL puts it): a page
+                outcome = self._captured(compiled, url, segs)
+                if not isinstance(outcome, _NoMatch):
+                    return outcome
         return None
+
+    @staticmethod
+    def _captured(compiled: _Compiled, url: ParsedUrl, segs: list[str]) -> Outcome | _NoMatch:
+        """The outcome of a route whose literals fit, or NO_MATCH if a capture or the query does not."""
+        captures: dict[str, str] | None = None
+        for index, pattern, refused in compiled.captures:
+            segment = segs[index]
+            # In any case: names fold case, so `K` is the feature word `k` too.
+            if refused and segment.lower() in refused:
+                return NO_MATCH
+            found = pattern.fullmatch(segment)
+            if found is None:
+                return NO_MATCH
+            if captures is None:
+                captures = found.groupdict()
+            else:
+                captures.update(found.groupdict())
+        if captures is None:
+            captures = {}
+        if compiled.needs_params and not _query_fits(compiled, url.params(), captures):
+            return NO_MATCH
+        if compiled.build is None:
+            return None
+        if compiled.decorated:
+            captures = {k: v for k, v in captures.items() if k[0] != "_"}
+        try:
+            return compiled.build(**captures)
+        except NormalizeError as refusal:
+            if refusal.reason != "illegal_id":
+                raise
+            return None  # the builder refuses the id (a feature word where its URL puts it): a page
+
+
+def _query_fits(compiled: _Compiled, params: dict[str, str], captures: dict[str, str]) -> bool:
+    """Whether the query has the route's parameters (captured into `captures`) and none it rules out."""
+    if compiled.only is not None and not compiled.only.issuperset(params):
+        return False
+    if any(name in params for name in compiled.unless):
+        return False
+    for param, name, pattern in compiled.query:
+        value = params.get(param)
+        if value is None or pattern.fullmatch(value) is None:
+            return False
+        captures[name] = value
+    return True
 
 
 @dataclass(frozen=True, slots=True)
