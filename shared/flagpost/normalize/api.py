@@ -45,7 +45,7 @@ def normalize_url(raw: str) -> Target:
         adapter = adapter_for(url.host) if url.scheme != "tg" else _TELEGRAM
         if adapter is None:
             return page(url)
-        outcome = adapter.from_url(url)
+        outcome = adapter.from_url(url) if url.scheme == "tg" or adapter.serves_content(url.host) else None
         if outcome is None:
             # Precision first: a link on a platform host that fits none of the adapter's declared
             # shapes is a page of that platform, identified by its whole path and content-bearing

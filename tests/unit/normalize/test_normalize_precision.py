@@ -318,6 +318,16 @@ def test_quotes_inside_a_path_are_kept() -> None:
         ("https://archive.ph/wip/AbC12", "https://archive.ph/AbC12"),
         ("https://archive.org/details/book/page/n5", "https://archive.org/details/book/page/n6"),
         ("https://archive.org/details/book/page/n5", "https://archive.org/details/book"),
+        # Service subdomains (help., support., studio. ...) are not the platform's site.
+        ("https://help.instagram.com/123456", "https://www.instagram.com/123456"),
+        ("https://business.instagram.com/someone", "https://www.instagram.com/someone"),
+        ("https://support.tiktok.com/@someone", "https://www.tiktok.com/@someone"),
+        ("https://ads.tiktok.com/embed/123", "https://www.tiktok.com/embed/123"),
+        ("https://help.pinterest.com/someone/board", "https://www.pinterest.com/someone/board"),
+        ("https://foo.kik.me/someone", "https://kik.me/someone"),
+        ("https://blog.justpaste.it/abcde", "https://justpaste.it/abcde"),
+        ("https://faq.whatsapp.com/channel/0029VaAbCdEfGhIjKlMnOp12", "https://whatsapp.com/channel/0029VaAbCdEfGhIjKlMnOp12"),
+        ("https://studio.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw", "https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw"),
     ],
 )  # fmt: skip
 def test_same_class_merges_are_gone(one: str, two: str) -> None:
@@ -484,7 +494,7 @@ PLATFORM_HOSTS = [
     "t.me", "www.youtube.com", "m.youtube.com", "youtu.be", "x.com", "twitter.com", "www.facebook.com",
     "www.instagram.com", "ig.me", "www.tiktok.com", "chat.whatsapp.com", "wa.me", "www.whatsapp.com",
     "someblog.tumblr.com", "www.tumblr.com", "www.pinterest.com", "kik.me", "justpaste.it", "archive.org",
-    "web.archive.org", "archive.ph", "bit.ly",
+    "web.archive.org", "archive.ph", "bit.ly", "help.instagram.com", "support.tiktok.com", "studio.youtube.com",
 ]  # fmt: skip
 # Words that platforms use as features, ids, tabs or keywords, and 11-character words shaped like video ids.
 RESERVED_LOOKING = [

@@ -301,6 +301,20 @@ class Adapter:
     trackers: Trackers = NO_TRACKERS
     # Hosts of client apps that route on the whole fragment (`web.telegram.org/k/#@name`).
     fragment_hosts: frozenset[str] = frozenset()
+    # If set, the subdomains of `domains` that serve the platform's own pages ("" is the domain
+    # itself); any other subdomain (help., ads., studio. ...) is a page without asking `from_url`.
+    content_subdomains: frozenset[str] | None = None
+
+    def serves_content(self, host: str) -> bool:
+        """Whether `host` is one whose paths this adapter's shapes describe."""
+        if self.content_subdomains is None or host in self.hosts:
+            return True
+        for domain in self.domains:
+            if host == domain:
+                return "" in self.content_subdomains
+            if host.endswith("." + domain):
+                return host[: -len(domain) - 1] in self.content_subdomains
+        return False
 
 
 def require_free(router: Router, word: str, index: int, what: str) -> None:

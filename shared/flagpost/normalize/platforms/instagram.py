@@ -130,4 +130,6 @@ ADAPTER = Adapter(
     domains=_MIRRORS,
     type_aliases=(("reel", "post"), ("tv", "post"), ("user", "account"), ("handle", "account")),
     trackers=TRACKERS,
+    # d. is ddinstagram's direct-media host; help., about., business. ... are pages.
+    content_subdomains=frozenset({"", "www", "m", "d"}),
 )

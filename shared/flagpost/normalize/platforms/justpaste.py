@@ -62,5 +62,6 @@ ADAPTER = Adapter(
     from_url=from_url,
     from_target=from_target,
     domains=("justpaste.it",),
+    content_subdomains=frozenset({"", "www"}),
     type_aliases=(("page", "paste"),),
 )

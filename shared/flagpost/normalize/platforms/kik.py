@@ -42,5 +42,6 @@ ADAPTER = Adapter(
     from_url=from_url,
     from_target=from_target,
     domains=("kik.me",),
+    content_subdomains=frozenset({"", "www"}),
     type_aliases=(("user", "account"), ("username", "account"), ("handle", "account")),
 )

@@ -21,8 +21,9 @@ from flagpost.normalize.target import Target, make_target
 
 PLATFORM = "pinterest"
 
-# pinterest.com, pinterest.de, pinterest.co.uk, pinterest.com.au, with an optional www./country subdomain.
-HOST = re.compile(r"(?:[a-z]{2,3}\.)?pinterest\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})")
+# pinterest.com, pinterest.de, pinterest.co.uk, pinterest.com.au, with an optional www./country subdomain;
+# other subdomains (help., business., developers. ...) are Pinterest's pages, not its site.
+HOST = re.compile(r"(?:www\.|[a-z]{2}\.)?pinterest\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})")
 _PATTERNS = {
     "pin": r"[0-9]{1,25}",
     # Newer pin URLs put a slug before the id: /pin/some-title--123456789/
@@ -85,6 +86,8 @@ ROUTER = Router(
 
 
 def from_url(url: ParsedUrl) -> Outcome:
+    if not HOST.fullmatch(url.host):
+        return None
     segments = url.segments()
     if not segments:
         raise no_target(url)

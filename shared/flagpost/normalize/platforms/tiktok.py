@@ -95,4 +95,5 @@ ADAPTER = Adapter(
     domains=("tiktok.com",),
     type_aliases=(("post", "video"), ("photo", "video"), ("user", "account"), ("handle", "account")),
     trackers=TRACKERS,
+    content_subdomains=frozenset({"", "www", "m"}),  # support., ads., seller., newsroom. ... are pages
 )

@@ -115,5 +115,6 @@ ADAPTER = Adapter(
     from_target=from_target,
     hosts=("wa.me", "www.wa.me"),
     domains=("whatsapp.com",),
+    content_subdomains=frozenset({"", "www", "api", "web", "chat"}),  # faq., business. ... are pages
     type_aliases=(("group", "group_invite"), ("invite", "group_invite"), ("number", "phone")),
 )

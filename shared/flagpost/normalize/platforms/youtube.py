@@ -45,8 +45,6 @@ _CHANNEL_TABS = (
     "featured", "videos", "shorts", "streams", "playlists", "community", "channels", "about", "podcasts",
     "releases",
 )  # fmt: skip
-# Hosts whose paths are the public site; studio., tv., accounts. and the rest are pages.
-_CONTENT_SUBDOMAINS = frozenset({"", "www", "m", "music"})
 # YouTube's own share parameters: stripped from YouTube pages (a typed target ignores the whole query).
 TRACKERS = Trackers(frozenset({"si", "feature"}))
 
@@ -133,10 +131,6 @@ def from_url(url: ParsedUrl) -> Outcome:
         if not segments:
             raise no_target(url)
         return SHORT_ROUTER.match(url, segments)
-    if host.endswith("youtube.com"):
-        subdomain = host[: -len("youtube.com")].rstrip(".")
-        if subdomain not in _CONTENT_SUBDOMAINS:
-            return None
     if not segments:
         raise no_target(url)
     return ROUTER.match(url, segments)
@@ -171,4 +165,6 @@ ADAPTER = Adapter(
     domains=("youtube.com", "youtube-nocookie.com"),
     type_aliases=(("short", "video"), ("account", "handle"), ("channel_id", "channel"), ("live", "live_stream")),
     trackers=TRACKERS,
+    # The public site; studio., tv., accounts., gaming. and the rest are pages.
+    content_subdomains=frozenset({"", "www", "m", "music"}),
 )
