@@ -99,6 +99,15 @@ class ParsedUrl:
             self._params = parse_query(self.query) if self.query else {}
         return self._params
 
+    def ambiguous(self, name: str) -> bool:
+        """Whether parameter `name` is given twice with different values (`?v=A&v=B`): which one a
+        platform would read is not known, so it identifies nothing."""
+        query = self.query
+        if not query or query.count(name) < 2:
+            return False
+        values = {value for key, value in parse_pairs(query) if key == name}
+        return len(values) > 1
+
     def segments(self) -> list[str]:
         """Non-empty path segments: `/a//b/` and `/a/b` name the same thing on every platform."""
         return [segment for segment in self.path.split("/") if segment]
@@ -106,13 +115,19 @@ class ParsedUrl:
 
 def parse_query(query: str) -> dict[str, str]:
     params: dict[str, str] = {}
+    for name, value in parse_pairs(query):
+        if name not in params:
+            params[name] = value
+    return params
+
+
+def parse_pairs(query: str) -> list[tuple[str, str]]:
+    """Every (name, value) of a query in order, percent-decoded."""
+    pairs: list[tuple[str, str]] = []
     for pair in query.split("&"):
         name, _, value = pair.partition("=")
-        if "%" in name:
-            name = unquote(name)
-        if name not in params:
-            params[name] = unquote(value) if "%" in value else value
-    return params
+        pairs.append((unquote(name) if "%" in name else name, unquote(value) if "%" in value else value))
+    return pairs
 
 
 def clean(raw: str) -> str:

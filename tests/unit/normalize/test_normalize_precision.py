@@ -334,6 +334,22 @@ def test_same_class_merges_are_gone(one: str, two: str) -> None:
     assert key(one) != key(two)
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ&v={}",
+        "https://www.youtube.com/embed/videoseries?list=PLAAAAAAAAAAAAAAAA&list={}",
+        "https://www.facebook.com/profile.php?id=100064&id={}",
+        "https://x.com/intent/user?user_id=12&user_id={}",
+    ],
+)
+def test_an_id_parameter_given_twice_with_two_values_names_neither(template: str) -> None:
+    # Which value a platform reads is not known: the link is a page that keeps both.
+    one, two = normalize_url(template.format("aqz-KE-bpKQ")), normalize_url(template.format("PLBBBBBBBBBBBBBBBBBB"))
+    assert one.type == two.type == "page"
+    assert one.dedup_key != two.dedup_key
+
+
 def test_deep_links_with_unknown_identity_parameters_are_refused_rather_than_read_as_the_channel() -> None:
     for url in (
         "tg://resolve?domain=bot&appname=app",

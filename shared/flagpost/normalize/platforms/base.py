@@ -252,7 +252,7 @@ class Router:
                 captures.update(found.groupdict())
         if captures is None:
             captures = {}
-        if compiled.needs_params and not _query_fits(compiled, url.params(), captures):
+        if compiled.needs_params and not _query_fits(compiled, url, captures):
             return NO_MATCH
         if compiled.build is None:
             return None
@@ -266,15 +266,17 @@ class Router:
             return None  # the builder refuses the id (a feature word where its URL puts it): a page
 
 
-def _query_fits(compiled: _Compiled, params: dict[str, str], captures: dict[str, str]) -> bool:
-    """Whether the query has the route's parameters (captured into `captures`) and none it rules out."""
+def _query_fits(compiled: _Compiled, url: ParsedUrl, captures: dict[str, str]) -> bool:
+    """Whether the query has the route's parameters (captured into `captures`), each given once (or
+    always with one value), and none it rules out."""
+    params = url.params()
     if compiled.only is not None and not compiled.only.issuperset(params):
         return False
     if any(name in params for name in compiled.unless):
         return False
     for param, name, pattern in compiled.query:
         value = params.get(param)
-        if value is None or pattern.fullmatch(value) is None:
+        if value is None or pattern.fullmatch(value) is None or url.ambiguous(param):
             return False
         captures[name] = value
     return True
