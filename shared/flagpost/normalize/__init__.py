@@ -11,10 +11,14 @@ Public API (ingest calls exactly this):
 
 Nothing in this package ever makes a network request: short links stay `short_link` targets.
 
-dedup_key scheme (v1): `"v1:" + base32_lower(blake2b("{platform}|{type}|{id}", digest_size=15))`,
-27 characters. The version prefix names the rule set that produced `(platform, type, id)`; when a rule
-change would give an existing target another identity, the version is bumped and stored items are
-re-keyed by re-normalizing their canonical_url. See docs/normalization.md for every rule.
+Precision first: merging two different targets is far worse than keeping two spellings of one apart.
+Adapters claim only the path shapes they declare (`platforms.base.Router`); anything else on a platform
+host is a `page` of that platform keeping its whole path and content-bearing query.
+
+dedup_key scheme (v1): `"v1:" + blake2b("{platform}|{type}|{id}", digest_size=15).hexdigest()`,
+33 characters. The version prefix names the rule set that produced `(platform, type, id)`; when a rule
+change would make a tuple name another target, the version is bumped and stored items are re-keyed by
+re-normalizing their canonical_url. See docs/normalization.md for every rule.
 """
 
 from __future__ import annotations

@@ -45,9 +45,12 @@ def normalize_url(raw: str) -> Target:
         adapter = adapter_for(url.host) if url.scheme != "tg" else _TELEGRAM
         if adapter is None:
             return page(url)
-        outcome = adapter.from_url(url)
+        outcome = adapter.from_url(url) if url.scheme == "tg" or adapter.serves_content(url.host) else None
         if outcome is None:
-            return page(url, adapter.platform)
+            # Precision first: a link on a platform host that fits none of the adapter's declared
+            # shapes is a page of that platform, identified by its whole path and content-bearing
+            # query. Nothing in it is guessed to be an account, a video or a post.
+            return page(url, adapter.platform, adapter.trackers, whole_fragment=url.host in adapter.fragment_hosts)
         if not isinstance(outcome, Unwrap):
             return outcome
         text = outcome.url

@@ -30,22 +30,29 @@ _DEFANG_REPLACEMENT = {
     "[/]": "/",
 }
 _DEFANG_SCHEME = re.compile(r"h[x*]{2}p(s?):", re.IGNORECASE)
-# Pairs a pasted link is often wrapped in: <...> from e-mail, quotes and back-ticks from chat.
-_WRAPPERS = {"<": ">", "(": ")", "[": "]", '"': '"', "'": "'", "`": "`", "\u201c": "\u201d", "\u00ab": "\u00bb"}
+# Pairs a pasted link is often wrapped in: <...> from e-mail, quotes, brackets and guillemets from prose.
+_WRAPPERS = {
+    "<": ">", "(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`", "\u201c": "\u201d", "\u2018": "\u2019",
+    "\u201e": "\u201c", "\u00ab": "\u00bb", "\u00bb": "\u00ab", "\u2039": "\u203a",
+}  # fmt: skip
+# Closing characters that are never the raw last character of a URL (RFC 3986 has them percent-encoded),
+# so one without its opener is prose around the link. `)` and `'` are legal in paths: a `)` goes only
+# when the link opened none (Wikipedia's /Foo_(bar) keeps its own); a `'` only with its pair.
+_STRAY_CLOSERS = frozenset('>]}"`\u201d\u2019\u00bb\u00ab\u203a\u201c')
 # Sentence punctuation glued to the end of a pasted link.
 _TRAILING = ".,;:!"
-_TRAILING_ALL = _TRAILING + ")"
+_TRAILING_ALL = _TRAILING + ")]}>"
 # Anything but printable ASCII (spaces, controls, non-ASCII), a defang bracket, a wrapper or hxxp:
 # if absent, cleaning has nothing to do.
 _SUSPECT = re.compile(r"[^\x21-\x7e]|[\[({<\"'`]|^h[x*]{2}p", re.IGNORECASE)
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _HOST_WITH_PORT = re.compile(r"\d+(?:[/?#]|$)")
+_BRACKETED_HOST = re.compile(r"\[[0-9A-Fa-f:.]*\]")
 _PARTS = re.compile(r"([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.DOTALL)
 
 # LDH labels (underscore tolerated: it is common in real DNS names), and a TLD that starts with a letter.
 _HOSTNAME = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?")
-_IPV4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
 
 # RFC 3986 unreserved: the only characters whose percent-encoding is pure noise.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -92,6 +99,15 @@ class ParsedUrl:
             self._params = parse_query(self.query) if self.query else {}
         return self._params
 
+    def ambiguous(self, name: str) -> bool:
+        """Whether parameter `name` is given twice with different values (`?v=A&v=B`): which one a
+        platform would read is not known, so it identifies nothing."""
+        query = self.query
+        if not query or query.count(name) < 2:
+            return False
+        values = {value for key, value in parse_pairs(query) if key == name}
+        return len(values) > 1
+
     def segments(self) -> list[str]:
         """Non-empty path segments: `/a//b/` and `/a/b` name the same thing on every platform."""
         return [segment for segment in self.path.split("/") if segment]
@@ -99,13 +115,19 @@ class ParsedUrl:
 
 def parse_query(query: str) -> dict[str, str]:
     params: dict[str, str] = {}
+    for name, value in parse_pairs(query):
+        if name not in params:
+            params[name] = value
+    return params
+
+
+def parse_pairs(query: str) -> list[tuple[str, str]]:
+    """Every (name, value) of a query in order, percent-decoded."""
+    pairs: list[tuple[str, str]] = []
     for pair in query.split("&"):
         name, _, value = pair.partition("=")
-        if "%" in name:
-            name = unquote(name)
-        if name not in params:
-            params[name] = unquote(value) if "%" in value else value
-    return params
+        pairs.append((unquote(name) if "%" in name else name, unquote(value) if "%" in value else value))
+    return pairs
 
 
 def clean(raw: str) -> str:
@@ -123,8 +145,7 @@ def _clean_slow(text: str) -> str:
     text = text.strip(_INVISIBLE).strip()
     if len(text) > MAX_LENGTH:
         raise NormalizeError("too_long", f"input is longer than {MAX_LENGTH} characters")
-    while len(text) >= 2 and _WRAPPERS.get(text[0]) == text[-1]:
-        text = text[1:-1].strip()
+    text = _unwrap(text)
     if not text:
         raise NormalizeError("empty", "input is empty")
     if _CONTROL.search(text):
@@ -140,13 +161,74 @@ def _clean_slow(text: str) -> str:
         scheme = _DEFANG_SCHEME.match(text)
         if scheme:
             text = ("https:" if scheme.group(1) else "http:") + text[scheme.end() :]
-    text = text.rstrip(_TRAILING)
-    # A closing parenthesis belongs to the link only if the link opened one (Wikipedia-style paths).
-    while text.endswith(")") and text.count("(") < text.count(")"):
-        text = text[:-1]
+        text = _unwrap(text)
     if not text:
         raise NormalizeError("empty", "input is empty")
     return text
+
+
+def _unwrap(text: str) -> str:
+    """Peel prose off a link, outside in, until nothing changes: `("https://t.me/x").` is the link.
+
+    Each round drops sentence punctuation at the end, then one of: a pair wrapping the whole link, an
+    opener whose closer never comes (`(https://t.me/x`), a closer no opener asked for (`x)`, `x]`).
+    """
+    while True:
+        before = text
+        text = text.strip().rstrip(_TRAILING).rstrip()
+        if text:
+            first, last = text[0], text[-1]
+            closer = _WRAPPERS.get(first)
+            if closer is not None and len(text) >= 2 and last == closer and _wraps(text, first, closer):
+                text = text[1:-1]
+            elif closer is not None and _unclosed(text, first, closer):
+                text = text[1:]
+            elif (last == ")" and text.count("(") < text.count(")")) or (
+                last in _STRAY_CLOSERS and _unopened(text, last)
+            ):
+                text = text[:-1]
+        if text == before:
+            return text
+
+
+def _wraps(text: str, opener: str, closer: str) -> bool:
+    """Whether the opener at text[0] is closed by the closer at text[-1] (and not by one before it)."""
+    if opener == closer:
+        return True
+    depth = 0
+    for index, char in enumerate(text):
+        if char == opener:
+            depth += 1
+        elif char == closer:
+            depth -= 1
+            if depth == 0:
+                return index == len(text) - 1
+    return False
+
+
+def _unclosed(text: str, opener: str, closer: str) -> bool:
+    """Whether the opener at text[0] is never closed: `(https://t.me/x` or `"https://t.me/x`."""
+    if opener == closer:
+        return text.count(opener) % 2 == 1
+    if opener == "[" and _BRACKETED_HOST.match(text):
+        return False  # [2001:db8::1]/x is an IPv6 host, not a bracket
+    depth = 0
+    for char in text:
+        if char == opener:
+            depth += 1
+        elif char == closer:
+            depth -= 1
+            if depth == 0:
+                return False
+    return True
+
+
+def _unopened(text: str, closer: str) -> bool:
+    """Whether the `closer` at the end of `text` closes nothing that `text` opened."""
+    openers = [opener for opener, paired in _WRAPPERS.items() if paired == closer]
+    if closer in openers:  # a quote that closes itself: unpaired when its count is odd
+        return text.count(closer) % 2 == 1
+    return sum(text.count(opener) for opener in openers) < text.count(closer)
 
 
 def split(text: str) -> tuple[str, str]:
@@ -246,15 +328,61 @@ def normalize_host(host: str) -> str:
             host = _idna(host)
     else:
         host = _idna(host)
-    if len(host) > 253 or not _HOSTNAME.fullmatch(host):
-        ipv4 = _IPV4.fullmatch(host)
-        if ipv4 and all(int(octet) < 256 for octet in ipv4.groups()):
-            return ".".join(str(int(octet)) for octet in ipv4.groups())
+    if _ends_in_number(host):
+        address = _parse_ipv4(host)
+    elif len(host) > 253 or not _HOSTNAME.fullmatch(host):
         raise NormalizeError("illegal_host", f"{host!r} is not a valid host name")
+    else:
+        address = host
     if len(_HOST_CACHE) >= _HOST_CACHE_SIZE:
         _HOST_CACHE.clear()
-    _HOST_CACHE[host] = host
-    return host
+    _HOST_CACHE[host] = address
+    return address
+
+
+# IPv4 hosts are read as the WHATWG URL Standard (every browser) reads them, so that a host names the
+# machine a browser would contact: `010.8.8.8` is octal for 8.8.8.8 (not 10.8.8.8), `0x7f.1` and
+# `2130706433` are 127.0.0.1. A host whose last label is a number must be such an address.
+_DIGITS = {10: frozenset("0123456789"), 8: frozenset("01234567"), 16: frozenset("0123456789abcdef")}
+
+
+def _ipv4_number(part: str) -> int | None:
+    """WHATWG "IPv4 number parser": decimal, 0x-hex or 0-octal; None on failure."""
+    radix = 10
+    if part[:2] == "0x":
+        part, radix = part[2:], 16
+    elif len(part) >= 2 and part[0] == "0":
+        part, radix = part[1:], 8
+    if not part:
+        return 0
+    if not _DIGITS[radix].issuperset(part):
+        return None
+    if len(part) > 40:
+        return 1 << 160  # a number, and too large for any address (int() refuses 4300+ digits)
+    return int(part, radix)
+
+
+def _ends_in_number(host: str) -> bool:
+    """WHATWG "ends in a number checker" (on a lower-case host without a trailing dot)."""
+    last = host[host.rfind(".") + 1 :]
+    if not last:
+        return False
+    return _DIGITS[10].issuperset(last) or _ipv4_number(last) is not None
+
+
+def _parse_ipv4(host: str) -> str:
+    """WHATWG "IPv4 parser": 1 to 4 numbers, the last filling the remaining bytes; dotted decimal out."""
+    parts = host.split(".")
+    numbers = [_ipv4_number(part) if part else None for part in parts]
+    if len(parts) > 4 or None in numbers:
+        raise NormalizeError("illegal_host", f"{host!r} is not a valid IPv4 address")
+    values = [number for number in numbers if number is not None]
+    if any(value > 255 for value in values[:-1]) or values[-1] >= 256 ** (5 - len(values)):
+        raise NormalizeError("illegal_host", f"{host!r} is not a valid IPv4 address")
+    address = values[-1]
+    for index, value in enumerate(values[:-1]):
+        address += value * 256 ** (3 - index)
+    return str(ipaddress.IPv4Address(address))
 
 
 def _idna(host: str) -> str:

@@ -43,7 +43,6 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
         "https://t.me/durov/123",
         "https://t.me/s/durov/123",
         "https://t.me/Durov/123?single",
-        "t.me/durov/123?comment=5",
         "tg://resolve?domain=durov&post=123",
         "https://telegram.me/durov/0123",
         "https://t.me/durov/7/123",
@@ -102,7 +101,6 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
     ],
     ("youtube", "custom_url", "somechannel"): [
         "https://www.youtube.com/c/SomeChannel",
-        "https://www.youtube.com/SomeChannel",
         "https://www.youtube.com/c/somechannel/videos",
     ],
     ("youtube", "user", "someuser"): ["https://www.youtube.com/user/SomeUser", "youtube.com/user/someuser/videos"],
@@ -207,9 +205,13 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
         "https://www.instagram.com/some.user_1/",
         "https://instagram.com/Some.User_1?igshid=abc",
         "https://www.instagram.com/_u/some.user_1",
-        "https://www.instagram.com/stories/some.user_1/3123456789/",
         "https://ig.me/m/some.user_1",
         "https://www.instagram.com/some.user_1/reels/",
+    ],
+    # A story is its own target (its media id is in the path), identified within its account.
+    ("instagram", "story", "some.user_1/3123456789"): [
+        "https://www.instagram.com/stories/some.user_1/3123456789/",
+        "https://www.instagram.com/stories/Some.User_1/3123456789?igsh=abc",
     ],
     # --- TikTok ---------------------------------------------------------------------------------
     ("tiktok", "video", "7106594312292453675"): [
@@ -310,7 +312,6 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
     ],
     ("internet_archive", "item", "some-item_2020"): [
         "https://archive.org/details/some-item_2020",
-        "https://archive.org/details/some-item_2020/some-file.mp4",
         "https://archive.org/embed/some-item_2020",
     ],
     ("archive_today", "snapshot", "AbC12"): [
@@ -327,7 +328,7 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
         "example.com/a/c?b=2&a=1",
         "hxxp://example[.]com/a/c?a=1&b=2",
         "https://example.com:443/a/%63?a=1&b=2&gclid=1",
-        "https://example.com./a/c?a=1&b=2&ref=home",
+        "https://example.com./a/c?a=1&b=2&mc_eid=home",
         "https://user:pass@example.com/a/c?a=1&b=2",
         "https://EXAMPLE.COM/a/c?a=1&b=2&UTM_Medium=email",
         "https://example.com/a/c?a=1&b=2&",

@@ -6,18 +6,22 @@ import re
 
 from flagpost.normalize.errors import NormalizeError
 from flagpost.normalize.parsing import ParsedUrl, parse_url, protect
-from flagpost.normalize.platforms.base import Adapter, Outcome, no_target
+from flagpost.normalize.platforms.base import Adapter, Outcome, Router, feature, no_target, require_free, route
 from flagpost.normalize.platforms.web import id_to_url, page_id
 from flagpost.normalize.target import Target, make_target
 
 WAYBACK = "internet_archive"
 ARCHIVE_TODAY = "archive_today"
 
-# /web/<timestamp><modifier>/: id_, if_, im_ ... select a rendering of the same capture.
-_WAYBACK_STAMP = re.compile(r"([0-9]{1,14})(?:[a-z]{2}_)?")
-_ITEM = re.compile(r"[A-Za-z0-9._-]{1,100}")
-_TODAY_ID = re.compile(r"[A-Za-z0-9]{4,12}")
-_TODAY_STAMP = re.compile(r"[0-9]{4}\.[0-9]{2}\.[0-9]{2}-[0-9]{6}")
+_PATTERNS = {
+    # /web/<timestamp><modifier>/: id_, if_, im_ ... select a rendering of the same capture.
+    "stamp": r"[0-9]{1,14}",
+    "modifier": r"(?:[a-z]{2}_)?",
+    "item": r"[A-Za-z0-9._-]{1,100}",
+    # archive.today snapshot ids are case-sensitive; every mirror domain serves the same store.
+    "snapshot": r"[A-Za-z0-9]{4,12}",
+    "today_stamp": r"[0-9]{4}\.[0-9]{2}\.[0-9]{2}-[0-9]{6}",
+}
 _TODAY_HOSTS = frozenset(
     {"archive.today", "archive.ph", "archive.is", "archive.li", "archive.vn", "archive.fo", "archive.md"}
 )
@@ -43,8 +47,8 @@ def wayback_snapshot(stamp: str, page: str) -> Target:
     return make_target(WAYBACK, "snapshot", identity, f"https://web.archive.org/web/{stamp}/{id_to_url(page)}")
 
 
-def item(identifier: str) -> Target:
-    return make_target(WAYBACK, "item", identifier, f"https://archive.org/details/{identifier}")
+def item(item: str) -> Target:
+    return make_target(WAYBACK, "item", item, f"https://archive.org/details/{item}")
 
 
 def item_file(identifier: str, name: str) -> Target:
@@ -62,7 +66,39 @@ def today_snapshot(identity: str, canonical: str) -> Target:
     return make_target(ARCHIVE_TODAY, "snapshot", identity, canonical)
 
 
+def _today(snapshot: str) -> Target:
+    require_free(TODAY, snapshot, 0, "archive.today snapshot id")
+    return today_snapshot(snapshot, f"https://archive.ph/{snapshot}")
+
+
+# archive.org/details/<id>, /embed/<id>, /download/<id>[/<file path>]. /details/<id>/<more> (a file,
+# a book page, a search in the item) and every other path are pages.
+ARCHIVE_ORG = Router(
+    _PATTERNS,
+    [
+        route("/details/{item}", item),
+        route("/embed/{item}", item),
+        route("/download/{item}", item),
+        *feature("/details", "/embed"),
+    ],
+)
+TODAY = Router(
+    _PATTERNS,
+    [
+        route("/{snapshot}", _today),
+        route("/o/{snapshot}", _today),  # the "original" rendering of the same snapshot
+        # Listings and tools, not one capture (`newest` and `oldest` fit a snapshot id).
+        *feature("/o", "/newest", "/oldest", "/timegate", "/timemap", "/submit", "/wip", "/faq", "/donate"),
+    ],
+)
+_WAYBACK_STAMP = re.compile(f"({_PATTERNS['stamp']}){_PATTERNS['modifier']}")
+_ITEM = re.compile(_PATTERNS["item"])
+_TODAY_STAMP = re.compile(_PATTERNS["today_stamp"])
+
+
 def _from_wayback(url: ParsedUrl) -> Outcome:
+    # web.archive.org/web/<stamp>/<archived url>: the archived url (its "//" and query kept) is read by
+    # the generic rules only, so the rest of the path is the identity rather than a shape to match.
     segments = url.segments()
     if not segments:
         raise no_target(url)
@@ -78,11 +114,9 @@ def _from_archive_org(url: ParsedUrl) -> Outcome:
     segments = url.segments()
     if not segments:
         raise no_target(url)
-    if segments[0] in ("details", "embed", "download") and len(segments) >= 2 and _ITEM.fullmatch(segments[1]):
-        if segments[0] == "download" and len(segments) >= 3:
-            return item_file(segments[1], "/".join(segments[2:]))
-        return item(segments[1])
-    return None
+    if segments[0] == "download" and len(segments) >= 3 and _ITEM.fullmatch(segments[1]):
+        return item_file(segments[1], "/".join(segments[2:]))  # the whole file path is the file's name
+    return ARCHIVE_ORG.match(url, segments)
 
 
 def _from_archive_today(url: ParsedUrl) -> Outcome:
@@ -91,16 +125,13 @@ def _from_archive_today(url: ParsedUrl) -> Outcome:
     if not segments:
         raise no_target(url)
     first = segments[0]
-    if len(segments) == 1 and _TODAY_ID.fullmatch(first):
-        # Snapshot ids are case-sensitive; every mirror domain serves the same store.
-        return today_snapshot(first, f"https://archive.ph/{first}")
-    if first == "o" and len(segments) >= 2 and _TODAY_ID.fullmatch(segments[1]):
-        return today_snapshot(segments[1], f"https://archive.ph/{segments[1]}")
     if _TODAY_STAMP.fullmatch(first) and len(segments) >= 2:
+        # archive.ph/<yyyy.mm.dd-hhmmss>/<url>: the capture of that url at that time.
         page = _archived_page(_inner_url(url, 1))
         if page:
             return today_snapshot(f"{first}/{page}", f"https://archive.ph/{first}/{id_to_url(page)}")
-    return None  # /newest/<url>, /<url>: listings, not one capture
+        return None
+    return TODAY.match(url, segments)
 
 
 def from_url(url: ParsedUrl) -> Outcome:

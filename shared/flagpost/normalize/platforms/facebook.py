@@ -5,74 +5,177 @@ from __future__ import annotations
 import re
 
 from flagpost.normalize.parsing import ParsedUrl
-from flagpost.normalize.platforms.base import Adapter, Outcome, Unwrap, clean_id, no_target, unknown_type
+from flagpost.normalize.platforms.base import (
+    Adapter,
+    Outcome,
+    Router,
+    Unwrap,
+    clean_id,
+    feature,
+    no_target,
+    require_free,
+    route,
+    unknown_type,
+)
 from flagpost.normalize.platforms.shortlinks import short_link
+from flagpost.normalize.platforms.web import Trackers
 from flagpost.normalize.target import Target, make_target
 
 PLATFORM = "facebook"
 
-# Facebook: "periods and capitalization don't count as part of a username", so john.smith and
-# JohnSmith are one account; the id drops both.
-_USERNAME = re.compile(r"[A-Za-z0-9.]{1,80}")
-_NUMBER = re.compile(r"[0-9]{1,25}")
-# Post ids: numeric story ids, or the opaque, case-sensitive pfbid form.
-_POST = re.compile(r"[0-9]{1,25}|pfbid0[A-Za-z0-9]{20,80}")
-_GROUP = re.compile(r"[A-Za-z0-9.]{1,100}")
-# Old page URLs end in the page id: /Some-Page-Name-123456789012345/, /p/Name-1000645/.
-_TRAILING_ID = re.compile(r".*-([0-9]{6,25})")
+_PATTERNS = {
+    # Facebook: "periods and capitalization don't count as part of a username", so john.smith and
+    # JohnSmith are one account; the id drops both.
+    "name": r"[A-Za-z0-9.]{1,80}",
+    "number": r"[0-9]{1,25}",
+    # Old page URLs end in the page id: /Some-Page-Name-123456789012345/, /p/Name-1000645/.
+    "number6": r"[0-9]{6,25}",
+    # Post ids: numeric story ids, or the opaque, case-sensitive pfbid form.
+    "post": r"[0-9]{1,25}|pfbid0[A-Za-z0-9]{20,80}",
+    "group": r"[A-Za-z0-9.]{1,100}",
+    "owner": r".+",  # decoration: object ids are global
+    "slug": r".+",
+    "album": r"[A-Za-z0-9._-]{1,100}",
+    "code": r"[A-Za-z0-9_-]{1,64}",
+    "link": r".+",
+}
+_USERNAME = re.compile(_PATTERNS["name"])
+_NUMBER = re.compile(_PATTERNS["number"])
+_POST = re.compile(_PATTERNS["post"])
+_GROUP = re.compile(_PATTERNS["group"])
 _CONTENT_SUBDOMAINS = frozenset(
     {"", "www", "m", "mbasic", "web", "touch", "mobile", "mtouch", "free", "d", "iphone", "upload", "b-m"}
 )
 _LOCALE = re.compile(r"[a-z]{2}-[a-z]{2}")  # de-de.facebook.com, es-la.facebook.com
-_RESERVED = frozenset(
-    {
-        "home.php", "login", "login.php", "watch", "groups", "events", "pages", "people", "profile.php",
-        "permalink.php", "story.php", "photo.php", "video.php", "share", "sharer", "sharer.php", "help",
-        "policies", "policy.php", "marketplace", "gaming", "hashtag", "search", "settings", "friends",
-        "messages", "notifications", "reel", "reels", "stories", "p", "photo", "media", "l.php",
-        "dialog", "plugins", "privacy", "business", "ads", "pg", "photos", "videos", "legal", "about",
-        "careers", "recover", "checkpoint", "bookmarks", "saved", "memories", "fundraisers", "games",
-        "live", "places", "pages_reaction_units", "ufi", "ajax", "tr", "r.php", "reg", "campaign",
-        "public", "directory", "find-friends", "composer", "latest", "feeds", "story", "posts",
-    }
+# Facebook's own feature paths: pages, never an account name (also after dropping dots: "T.R" is "tr").
+_FEATURES = (
+    "home.php", "login", "login.php", "watch", "groups", "events", "pages", "people", "profile.php",
+    "permalink.php", "story.php", "photo.php", "video.php", "share", "sharer", "sharer.php", "help",
+    "policies", "policy.php", "marketplace", "gaming", "hashtag", "search", "settings", "friends",
+    "messages", "notifications", "reel", "reels", "stories", "p", "photo", "media", "l.php",
+    "dialog", "plugins", "privacy", "business", "ads", "pg", "photos", "videos", "legal", "about",
+    "careers", "recover", "checkpoint", "bookmarks", "saved", "memories", "fundraisers", "games",
+    "live", "places", "pages_reaction_units", "ufi", "ajax", "tr", "r.php", "reg", "campaign",
+    "public", "directory", "find-friends", "composer", "latest", "feeds", "story", "posts",
 )  # fmt: skip
+# Tabs of a profile or page: /<name>/about still names the account. Anything else after the name
+# (/<name>/<unknown>/...) is a page: it may name something of its own.
+_ACCOUNT_TABS = (
+    "about", "posts", "photos", "videos", "reels", "followers", "following", "friends", "events", "reviews",
+    "community", "mentions", "groups",
+)  # fmt: skip
+_GROUP_TABS = ("about", "members", "media", "files", "events", "discussion", "featured", "announcements")
+# A comment link names the comment, not the post: a page.
+_COMMENT = ("comment_id", "reply_comment_id")
+# Facebook's share and navigation parameters, stripped from its pages.
+TRACKERS = Trackers(
+    frozenset(
+        {"mibextid", "_rdr", "_rdc", "ref", "refsrc", "fref", "hc_ref", "sfnsn", "rdid", "paipv", "eav", "extid"}
+    ),
+    ("__cft__", "__tn__", "__xts__"),
+)
 
 
-def account(username: str) -> Target:
-    name = username.replace(".", "").lower()
+# Builders take the router's capture names as parameter names: route("/events/{event:number}", event).
+def account(name: str) -> Target:
+    name = name.replace(".", "").lower()
+    require_free(ROUTER, name, 0, "Facebook username")
     return make_target(PLATFORM, "account", name, f"https://www.facebook.com/{name}")
 
 
-def account_id(number: str) -> Target:
-    number = str(int(number))
+def account_id(account_id: str) -> Target:
+    number = str(int(account_id))
     return make_target(PLATFORM, "account_id", number, f"https://www.facebook.com/profile.php?id={number}")
 
 
-def post(post_id: str) -> Target:
-    if post_id.isdigit():
-        post_id = str(int(post_id))
+def post(post: str) -> Target:
+    if post.isdigit():
+        post = str(int(post))
     # Facebook object ids are global, so the post id alone names the post whoever's path it was under.
-    return make_target(PLATFORM, "post", post_id, f"https://www.facebook.com/permalink.php?story_fbid={post_id}")
+    return make_target(PLATFORM, "post", post, f"https://www.facebook.com/permalink.php?story_fbid={post}")
 
 
-def video(number: str) -> Target:
-    number = str(int(number))
+def video(video: str) -> Target:
+    number = str(int(video))
     return make_target(PLATFORM, "video", number, f"https://www.facebook.com/watch/?v={number}")
 
 
-def photo(number: str) -> Target:
-    number = str(int(number))
+def photo(photo: str) -> Target:
+    number = str(int(photo))
     return make_target(PLATFORM, "photo", number, f"https://www.facebook.com/photo/?fbid={number}")
 
 
-def group(name: str) -> Target:
-    name = str(int(name)) if name.isdigit() else name.lower()
+def group(group: str) -> Target:
+    name = str(int(group)) if group.isdigit() else group.lower()
+    require_free(ROUTER, name, 1, "Facebook group")
     return make_target(PLATFORM, "group", name, f"https://www.facebook.com/groups/{name}")
 
 
-def event(number: str) -> Target:
-    number = str(int(number))
+def event(event: str) -> Target:
+    number = str(int(event))
     return make_target(PLATFORM, "event", number, f"https://www.facebook.com/events/{number}")
+
+
+def _named(name: str) -> Outcome:
+    """/<name>: a vanity name; digits alone (dots or not) are an object id; a feature word is a page."""
+    bare = name.replace(".", "").lower()
+    if not bare:
+        return None
+    return account_id(bare) if bare.isdigit() else account(bare)  # account() refuses "T.R" (tr)
+
+
+def _share(code: str, kind: str = "") -> Target:
+    # /share/p/<code>, /share/v/<code>, /share/r/<code>, /share/<code>: redirecting codes, never followed.
+    return short_link(PLATFORM, "facebook.com", ["share", kind, code] if kind else ["share", code])
+
+
+def _unwrap(link: str) -> Outcome:
+    return Unwrap(link)
+
+
+ROUTER = Router(
+    _PATTERNS,
+    [
+        route("/profile.php", account_id, query={"id": "account_id:number"}),
+        route("/people/{_slug}/{account_id:number}", account_id),
+        route("/pages/{_slug}/{account_id:number}", account_id),
+        route("/p/{_slug}-{account_id:number6}", account_id),
+        route("/permalink.php", post, query={"story_fbid": "post"}, unless=_COMMENT),
+        route("/story.php", post, query={"story_fbid": "post"}, unless=_COMMENT),
+        route("/photo.php", photo, query={"fbid": "photo:number"}),
+        route("/photo", photo, query={"fbid": "photo:number"}),
+        route("/video.php", video, query={"v": "video:number"}),
+        route("/watch", video, query={"v": "video:number"}),
+        route("/watch/live", video, query={"v": "video:number"}),
+        route("/reel/{video:number}", video),  # reels are videos: same id, same player
+        route("/reels/{video:number}", video),
+        route("/groups/{_group}/posts/{post}", post, unless=_COMMENT),
+        route("/groups/{_group}/permalink/{post}", post, unless=_COMMENT),
+        route("/groups/{group}", group, tail=_GROUP_TABS),
+        route("/events/{event:number}", event),
+        route("/share/{code}", _share),
+        route("/share/{kind:code}/{code}", _share),
+        # Share dialogs, embed plugins and the link shim carry the real link in a parameter.
+        route("/sharer.php", _unwrap, query={"u": "link"}),
+        route("/sharer/sharer.php", _unwrap, query={"u": "link"}),
+        route("/plugins/post.php", _unwrap, query={"href": "link"}),
+        route("/plugins/video.php", _unwrap, query={"href": "link"}),
+        route("/l.php", _unwrap, query={"u": "link"}),
+        route("/pg/{name}", _named, tail=_ACCOUNT_TABS),  # legacy /pg/<name>/...
+        # /<owner>/...: the owner is decoration (object ids are global).
+        route("/{_owner}/posts/{post}", post, unless=_COMMENT),
+        route("/{_owner}/videos/{video:number}", video),
+        route("/{_owner}/videos/{_slug}/{video:number}", video),
+        route("/{_owner}/photos/{photo:number}", photo),
+        route("/{_owner}/photos/{_album}/{photo:number}", photo),
+        route("/{_owner}/reel/{video:number}", video),
+        route("/{account_id:number}", account_id, tail=_ACCOUNT_TABS),
+        route("/{_slug}-{account_id:number6}", account_id, tail=_ACCOUNT_TABS),
+        route("/{name}", _named, tail=_ACCOUNT_TABS),
+        *feature(*("/" + word for word in _FEATURES)),
+    ],
+)
+SHIM_ROUTER = Router(_PATTERNS, [route("/l.php", _unwrap, query={"u": "link"})])
 
 
 def _subdomain(host: str) -> str:
@@ -84,92 +187,17 @@ def _subdomain(host: str) -> str:
     return host
 
 
-def _last_number(segments: list[str]) -> str | None:
-    for segment in reversed(segments):
-        if _NUMBER.fullmatch(segment):
-            return segment
-    return None
-
-
 def from_url(url: ParsedUrl) -> Outcome:
     subdomain = _subdomain(url.host)
-    params = url.params()
     if subdomain in ("l", "lm"):
         # l.facebook.com/l.php?u=<link>: Facebook's outbound-link shim; the report is about <link>.
-        return Unwrap(params["u"]) if params.get("u") else None
+        return SHIM_ROUTER.match(url)
     if subdomain not in _CONTENT_SUBDOMAINS and not _LOCALE.fullmatch(subdomain):
         return None
     segments = url.segments()
     if not segments:
         raise no_target(url)
-    first = segments[0]
-    count = len(segments)
-
-    if first in ("profile.php", "people", "pages", "p"):
-        if first == "profile.php":
-            number = params.get("id", "")
-        else:
-            # /people/<name>/<id>, /pages/<name>/<id>, /p/<Name>-<id>
-            number = _last_number(segments[1:]) or ""
-            if not number and count >= 2:
-                trailing = _TRAILING_ID.fullmatch(segments[1])
-                number = trailing.group(1) if trailing else ""
-        return account_id(number) if _NUMBER.fullmatch(number) else None
-    if first in ("permalink.php", "story.php"):
-        story = params.get("story_fbid", "")
-        return post(story) if _POST.fullmatch(story) else None
-    if first in ("photo.php", "photo"):
-        number = params.get("fbid", "")
-        return photo(number) if _NUMBER.fullmatch(number) else None
-    if first in ("video.php", "watch"):
-        number = params.get("v", "")
-        return video(number) if _NUMBER.fullmatch(number) else None
-    if first in ("reel", "reels") and count >= 2 and _NUMBER.fullmatch(segments[1]):
-        return video(segments[1])  # reels are videos: same id, same player
-    if first == "groups" and count >= 2:
-        if count >= 4 and segments[2] in ("posts", "permalink") and _POST.fullmatch(segments[3]):
-            return post(segments[3])
-        return group(segments[1]) if _GROUP.fullmatch(segments[1]) else None
-    if first == "events" and count >= 2 and _NUMBER.fullmatch(segments[1]):
-        return event(segments[1])
-    if first == "share":
-        # /share/p/<code>, /share/v/<code>, /share/r/<code>: redirecting share codes, never followed.
-        return short_link(PLATFORM, "facebook.com", segments) if count >= 2 else None
-    if first in ("sharer.php", "sharer", "plugins", "l.php"):
-        # Share dialogs and embed plugins carry the real link in a parameter.
-        inner = params.get("u") or params.get("href")
-        return Unwrap(inner) if inner else None
-    if first == "pg" and count >= 2:
-        first, segments, count = segments[1], segments[1:], count - 1  # legacy /pg/<name>/...
-    if first.lower() in _RESERVED:
-        return None
-
-    # /<owner>/...: the owner is a vanity name or a numeric id.
-    if count >= 3:
-        kind = segments[1]
-        if kind == "posts" and _POST.fullmatch(segments[2]):
-            return post(segments[2])
-        if kind in ("videos", "photos"):
-            # /<owner>/videos/<slug>/<id>/, /<owner>/photos/a.<album>/<id>/: the id is the last number.
-            media = _last_number(segments[2:])
-            if media is None:
-                return None
-            return video(media) if kind == "videos" else photo(media)
-        if kind in ("reel", "reels"):
-            return video(segments[2]) if _NUMBER.fullmatch(segments[2]) else None
-        if kind == "posts":
-            return None  # a broken post link is not the account
-    if _NUMBER.fullmatch(first):
-        return account_id(first)
-    trailing = _TRAILING_ID.fullmatch(first)
-    if trailing:
-        return account_id(trailing.group(1))
-    name = first.replace(".", "").lower()
-    # The reserved test again on the dot-less name: "T.R" would be "tr", which is a reserved path.
-    if not _USERNAME.fullmatch(first) or not name or name in _RESERVED:
-        return None
-    # A username needs a letter; digits alone are an object id, dots or not.
-    return account_id(name) if name.isdigit() else account(name)
+    return ROUTER.match(url, segments)
 
 
 TYPES = ("account", "account_id", "post", "video", "photo", "group", "event")
@@ -203,4 +231,5 @@ ADAPTER = Adapter(
         ("page_id", "account_id"),
         ("reel", "video"),
     ),
+    trackers=TRACKERS,
 )

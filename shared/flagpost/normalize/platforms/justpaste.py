@@ -5,37 +5,50 @@ from __future__ import annotations
 import re
 
 from flagpost.normalize.parsing import ParsedUrl
-from flagpost.normalize.platforms.base import Adapter, Outcome, clean_id, no_target, unknown_type
+from flagpost.normalize.platforms.base import (
+    Adapter,
+    Outcome,
+    Router,
+    clean_id,
+    feature,
+    no_target,
+    require_free,
+    route,
+    unknown_type,
+)
 from flagpost.normalize.target import Target, make_target
 
 PLATFORM = "justpaste"
 
-_PAGE = re.compile(r"[A-Za-z0-9_-]{1,100}")
-_RESERVED = frozenset(
-    {
-        "edit", "login", "register", "premium", "faq", "terms", "privacy", "contact", "redirect",
-        "search", "user", "u", "api", "static", "img", "css", "js", "new", "about", "help", "account",
-        "logout", "dashboard", "blog", "report", "abuse", "dmca",
-    }
-)  # fmt: skip
+_PATTERNS = {"page": r"[A-Za-z0-9_-]{1,100}"}
+_PAGE = re.compile(_PATTERNS["page"])
 # Views of one page: /<id>/pdf, /<id>/print, /<id>/amp
-_VIEWS = frozenset({"pdf", "print", "amp", "embed"})
+_VIEWS = ("pdf", "print", "amp", "embed")
 
 
-def paste(page_id: str) -> Target:
-    return make_target(PLATFORM, "paste", page_id, f"https://justpaste.it/{page_id}")
+def paste(page: str) -> Target:
+    require_free(ROUTER, page, 0, "justpaste.it page id")
+    return make_target(PLATFORM, "paste", page, f"https://justpaste.it/{page}")
+
+
+ROUTER = Router(
+    _PATTERNS,
+    [
+        route("/{page}", paste, tail=_VIEWS),
+        *feature(
+            "/edit", "/login", "/register", "/premium", "/faq", "/terms", "/privacy", "/contact", "/redirect",
+            "/search", "/user", "/u", "/api", "/static", "/img", "/css", "/js", "/new", "/about", "/help",
+            "/account", "/logout", "/dashboard", "/blog", "/report", "/abuse", "/dmca",
+        ),
+    ],
+)  # fmt: skip
 
 
 def from_url(url: ParsedUrl) -> Outcome:
     segments = url.segments()
     if not segments:
         raise no_target(url)
-    first = segments[0]
-    if first.lower() in _RESERVED or not _PAGE.fullmatch(first):
-        return None
-    if len(segments) == 1 or (len(segments) == 2 and segments[1] in _VIEWS):
-        return paste(first)
-    return None
+    return ROUTER.match(url, segments)
 
 
 def from_target(type_: str, raw: str) -> Target:
@@ -49,5 +62,6 @@ ADAPTER = Adapter(
     from_url=from_url,
     from_target=from_target,
     domains=("justpaste.it",),
+    content_subdomains=frozenset({"", "www"}),
     type_aliases=(("page", "paste"),),
 )

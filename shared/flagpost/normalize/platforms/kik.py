@@ -5,27 +5,30 @@ from __future__ import annotations
 import re
 
 from flagpost.normalize.parsing import ParsedUrl
-from flagpost.normalize.platforms.base import Adapter, Outcome, clean_id, no_target, unknown_type
+from flagpost.normalize.platforms.base import Adapter, Outcome, Router, clean_id, no_target, route, unknown_type
 from flagpost.normalize.target import Target, make_target
 
 PLATFORM = "kik"
 
 # Kik usernames are case-insensitive.
-_USERNAME = re.compile(r"[A-Za-z0-9._]{2,32}")
+_PATTERNS = {"name": r"[A-Za-z0-9._]{2,32}"}
+_USERNAME = re.compile(_PATTERNS["name"])
 
 
-def account(username: str) -> Target:
-    name = username.lower()
+def account(name: str) -> Target:
+    name = name.lower()
     return make_target(PLATFORM, "account", name, f"https://kik.me/{name}")
+
+
+# kik.me/<name> is the only shape; any longer path is a page.
+ROUTER = Router(_PATTERNS, [route("/{name}", account)])
 
 
 def from_url(url: ParsedUrl) -> Outcome:
     segments = url.segments()
     if not segments:
         raise no_target(url)
-    if url.host.endswith("kik.me") and len(segments) == 1 and _USERNAME.fullmatch(segments[0]):
-        return account(segments[0])
-    return None
+    return ROUTER.match(url, segments)
 
 
 def from_target(type_: str, raw: str) -> Target:
@@ -39,5 +42,6 @@ ADAPTER = Adapter(
     from_url=from_url,
     from_target=from_target,
     domains=("kik.me",),
+    content_subdomains=frozenset({"", "www"}),
     type_aliases=(("user", "account"), ("username", "account"), ("handle", "account")),
 )

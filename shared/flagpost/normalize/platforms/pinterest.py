@@ -5,41 +5,57 @@ from __future__ import annotations
 import re
 
 from flagpost.normalize.parsing import ParsedUrl
-from flagpost.normalize.platforms.base import Adapter, Outcome, clean_id, no_target, unknown_type
+from flagpost.normalize.platforms.base import (
+    Adapter,
+    Outcome,
+    Router,
+    clean_id,
+    feature,
+    no_target,
+    require_free,
+    route,
+    unknown_type,
+)
+from flagpost.normalize.platforms.web import Trackers
 from flagpost.normalize.target import Target, make_target
 
 PLATFORM = "pinterest"
 
-# pinterest.com, pinterest.de, pinterest.co.uk, pinterest.com.au, with an optional www./country subdomain.
-HOST = re.compile(r"(?:[a-z]{2,3}\.)?pinterest\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})")
-_PIN = re.compile(r"[0-9]{1,25}")
-# Newer pin URLs put a slug before the id: /pin/some-title--123456789/
-_SLUGGED_PIN = re.compile(r".*--([0-9]{1,25})")
-_USERNAME = re.compile(r"[A-Za-z0-9_]{3,30}")
-_BOARD = re.compile(r"[A-Za-z0-9_%.-]{1,180}")
-_RESERVED = frozenset(
-    {
-        "pin", "search", "ideas", "today", "categories", "business", "settings", "login", "explore",
-        "_", "resource", "oauth", "about", "topics", "videos", "signup", "password", "help", "news",
-        "shopping", "homefeed", "following", "notifications", "inbox", "logout", "feed", "discover",
-        "pin-builder", "board", "create", "privacy", "terms", "jobs", "careers", "secure",
-    }
-)  # fmt: skip
-_ACCOUNT_TABS = frozenset({"_saved", "_created", "pins", "boards", "followers", "following", "_shop"})
+# pinterest.com, pinterest.de, pinterest.co.uk, pinterest.com.au, with an optional www./country subdomain;
+# other subdomains (help., business., developers. ...) are Pinterest's pages, not its site.
+HOST = re.compile(r"(?:www\.|[a-z]{2}\.)?pinterest\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})")
+_PATTERNS = {
+    "pin": r"[0-9]{1,25}",
+    # Newer pin URLs put a slug before the id: /pin/some-title--123456789/
+    "slug": r".*",
+    "name": r"[A-Za-z0-9_]{3,30}",
+    # Board slugs; a second segment starting with `_` is a Pinterest feature (`_saved`, `_shop`), not a board.
+    "board": r"[A-Za-z0-9%.-][A-Za-z0-9_%.-]{0,179}",
+}
+_PIN = re.compile(_PATTERNS["pin"])
+_USERNAME = re.compile(_PATTERNS["name"])
+_BOARD = re.compile(_PATTERNS["board"])
+_ACCOUNT_TABS = ("_saved", "_created", "pins", "boards", "followers", "following", "_shop")
+# Pinterest's share parameters, stripped from its pages.
+TRACKERS = Trackers(frozenset({"nic_v1", "nic_v2", "nic_v3", "invite_code", "sender"}))
 
 
-def pin(number: str) -> Target:
-    number = str(int(number))
+# Builders take the router's capture names as parameter names: route("/pin/{pin}", pin).
+def pin(pin: str) -> Target:
+    number = str(int(pin))
     return make_target(PLATFORM, "pin", number, f"https://www.pinterest.com/pin/{number}/")
 
 
-def account(username: str) -> Target:
-    name = username.lower()
+def account(name: str) -> Target:
+    name = name.lower()
+    require_free(ROUTER, name, 0, "Pinterest username")
     return make_target(PLATFORM, "account", name, f"https://www.pinterest.com/{name}/")
 
 
-def board(username: str, slug: str) -> Target:
-    name, slug = username.lower(), slug.lower()  # board slugs are generated lower-case
+def board(name: str, board: str) -> Target:
+    name, slug = name.lower(), board.lower()  # board slugs are generated lower-case
+    require_free(ROUTER, name, 0, "Pinterest username")
+    require_free(ROUTER, slug, 1, "Pinterest board")
     return make_target(
         PLATFORM,
         "board",
@@ -49,23 +65,33 @@ def board(username: str, slug: str) -> Target:
     )
 
 
+ROUTER = Router(
+    _PATTERNS,
+    [
+        # /pin/<id>/sent/ is the same pin as sent to someone (with invite_code and sender).
+        route("/pin/{pin}", pin, tail=("sent",)),
+        route("/pin/{_slug}--{pin}", pin, tail=("sent",)),
+        route("/{name}", account, tail=_ACCOUNT_TABS),
+        # /<name>/<board>/<section> (a board section) has one segment more: a page.
+        route("/{name}/{board}", board),
+        *feature(
+            "/pin", "/search", "/ideas", "/today", "/categories", "/business", "/settings", "/login", "/explore",
+            "/_", "/resource", "/oauth", "/about", "/topics", "/videos", "/signup", "/password", "/help",
+            "/news", "/shopping", "/homefeed", "/following", "/notifications", "/inbox", "/logout", "/feed",
+            "/discover", "/pin-builder", "/board", "/create", "/privacy", "/terms", "/jobs", "/careers",
+            "/secure",
+        ),
+    ],
+)  # fmt: skip
+
+
 def from_url(url: ParsedUrl) -> Outcome:
+    if not HOST.fullmatch(url.host):
+        return None
     segments = url.segments()
     if not segments:
         raise no_target(url)
-    first = segments[0]
-    if first == "pin":
-        if len(segments) < 2:
-            return None
-        if _PIN.fullmatch(segments[1]):
-            return pin(segments[1])
-        slugged = _SLUGGED_PIN.fullmatch(segments[1])
-        return pin(slugged.group(1)) if slugged else None
-    if first.lower() in _RESERVED or not _USERNAME.fullmatch(first):
-        return None
-    if len(segments) == 1 or segments[1] in _ACCOUNT_TABS:
-        return account(first)
-    return board(first, segments[1]) if _BOARD.fullmatch(segments[1]) else None
+    return ROUTER.match(url, segments)
 
 
 TYPES = ("pin", "account", "board")
@@ -101,4 +127,5 @@ ADAPTER = Adapter(
         "pinterest.com.mx",
     ),
     type_aliases=(("user", "account"), ("handle", "account")),
+    trackers=TRACKERS,
 )

@@ -6,7 +6,17 @@ import re
 
 from flagpost.normalize.errors import NormalizeError
 from flagpost.normalize.parsing import ParsedUrl
-from flagpost.normalize.platforms.base import Adapter, Outcome, clean_id, no_target, unknown_type
+from flagpost.normalize.platforms.base import (
+    Adapter,
+    Outcome,
+    Router,
+    clean_id,
+    feature,
+    no_target,
+    require_free,
+    route,
+    unknown_type,
+)
 from flagpost.normalize.target import Target, make_target
 
 PLATFORM = "telegram"
@@ -15,133 +25,135 @@ _BASES = frozenset({"t.me", "telegram.me", "telegram.dog"})
 # Usernames of users, bots, channels and groups share one case-insensitive namespace. Real ones have
 # 4+ characters (5+ before collectible names), but any letter-first word that is not a Telegram
 # feature path is read as a name: refusing a short one would only hide a target from review.
-_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
-# Invite hashes are base64url; they are case-sensitive and compared as typed.
-_INVITE = re.compile(r"[A-Za-z0-9_-]{6,64}")
-_NUMBER = re.compile(r"[0-9]{1,20}")
-_PHONE = re.compile(r"[0-9]{5,15}")
-# First path segments that are Telegram features, not usernames.
-_RESERVED = frozenset(
-    {
-        "s", "c", "joinchat", "addstickers", "addemoji", "addtheme", "addlist", "share", "proxy",
-        "socks", "setlanguage", "iv", "login", "bg", "invoice", "confirmphone", "contact", "boost",
-        "giftcode", "m", "a", "k", "z", "dl", "apps", "blog", "faq", "privacy", "tos", "api",
-    }
-)  # fmt: skip
-_WEB_HANDLE = re.compile(r"@([A-Za-z][A-Za-z0-9_]{0,31})(?![A-Za-z0-9_])")
-_WEB_PRIVATE = re.compile(r"-100([0-9]{1,20})(?![0-9])")
+_PATTERNS = {
+    "name": r"[A-Za-z][A-Za-z0-9_]{0,31}",
+    # Invite hashes are base64url; they are case-sensitive and compared as typed.
+    "invite": r"[A-Za-z0-9_-]{6,64}",
+    "number": r"[0-9]{1,20}",
+    "phone": r"[0-9]{5,15}",
+}
+_USERNAME = re.compile(_PATTERNS["name"])
+_INVITE = re.compile(_PATTERNS["invite"])
+_NUMBER = re.compile(_PATTERNS["number"])
+_PHONE = re.compile(_PATTERNS["phone"])
+_WEB_HANDLE = re.compile(r"@([A-Za-z][A-Za-z0-9_]{0,31})")
+_WEB_OLD_HANDLE = re.compile(r"/im\?p=@([A-Za-z][A-Za-z0-9_]{0,31})")
+_WEB_PRIVATE = re.compile(r"-100([0-9]{1,20})")
+# Paths of the web client apps (/k/, /a/, /z/ and the old root client).
+_WEB_CLIENT_PATHS = frozenset({"/", "/k", "/k/", "/a", "/a/", "/z", "/z/"})
 
 
-def channel(username: str) -> Target:
-    name = username.lower()
+# Builders take the router's capture names as parameter names: route("/{name}/{number}", post).
+def channel(name: str) -> Target:
+    name = name.lower()
+    require_free(ROUTER, name, 0, "Telegram username")
     return make_target(PLATFORM, "channel", name, f"https://t.me/{name}")
 
 
-def post(username: str, number: str) -> Target:
-    name = username.lower()
+def post(name: str, number: str) -> Target:
+    name = name.lower()
+    require_free(ROUTER, name, 0, "Telegram username")
     number = str(int(number))  # leading zeros do not make another post
     return make_target(PLATFORM, "post", f"{name}/{number}", f"https://t.me/{name}/{number}", parent=("channel", name))
 
 
-def invite(code: str) -> Target:
-    return make_target(PLATFORM, "invite", code, f"https://t.me/+{code}")
+def invite(invite: str) -> Target:
+    return make_target(PLATFORM, "invite", invite, f"https://t.me/+{invite}")
 
 
-def phone(number: str) -> Target:
-    return make_target(PLATFORM, "phone", number, f"https://t.me/+{number}")
+def phone(phone: str) -> Target:
+    return make_target(PLATFORM, "phone", phone, f"https://t.me/+{phone}")
 
 
-def private_chat(chat_id: str) -> Target:
-    chat_id = str(int(chat_id))
-    return make_target(PLATFORM, "private_chat", chat_id, f"https://t.me/c/{chat_id}")
+def private_chat(chat: str) -> Target:
+    chat = str(int(chat))
+    return make_target(PLATFORM, "private_chat", chat, f"https://t.me/c/{chat}")
 
 
-def private_post(chat_id: str, number: str) -> Target:
-    chat_id, number = str(int(chat_id)), str(int(number))
+def private_post(chat: str, number: str) -> Target:
+    chat, number = str(int(chat)), str(int(number))
     return make_target(
         PLATFORM,
         "private_post",
-        f"{chat_id}/{number}",
-        f"https://t.me/c/{chat_id}/{number}",
-        parent=("private_chat", chat_id),
+        f"{chat}/{number}",
+        f"https://t.me/c/{chat}/{number}",
+        parent=("private_chat", chat),
     )
+
+
+ROUTER = Router(
+    _PATTERNS,
+    [
+        route("/s/{name}", channel),  # the web preview of a public channel
+        route("/s/{name}/{number}", post, unless=("comment",)),
+        route("/+{phone}", phone),  # `+` followed by digits only is a phone link, not an invite
+        route("/+{invite}", invite),
+        route("/joinchat/{invite}", invite),
+        route("/c/{chat:number}", private_chat),
+        route("/c/{chat:number}/{number}", private_post, unless=("comment",)),
+        route("/c/{chat:number}/{_topic:number}/{number}", private_post, unless=("comment",)),
+        route("/{name}", channel),
+        # Message numbers are per chat; in forum groups /<name>/<topic>/<post> puts the topic first.
+        # `?comment=<n>` names a comment in the discussion group, another message: a page.
+        route("/{name}/{number}", post, unless=("comment",)),
+        route("/{name}/{_topic:number}/{number}", post, unless=("comment",)),
+        # Telegram's feature paths: pages, never a username, whatever follows them.
+        *feature(
+            "/s", "/c", "/joinchat", "/addstickers", "/addemoji", "/addtheme", "/addlist", "/share", "/proxy",
+            "/socks", "/setlanguage", "/iv", "/login", "/bg", "/invoice", "/confirmphone", "/contact", "/boost",
+            "/giftcode", "/m", "/a", "/k", "/z", "/dl", "/apps", "/blog", "/faq", "/privacy", "/tos", "/api",
+            "/nft", "/premium", "/stars",
+        ),
+    ],
+)  # fmt: skip
+# tg:// deep links: the "host" is the action. A parameter this table does not know could name something
+# else (a mini app, a story, a live stream), so `resolve` as a channel accepts only the harmless ones.
+DEEP_LINKS = Router(
+    _PATTERNS,
+    [
+        route("/resolve", post, query={"domain": "name", "post": "number"}, unless=("comment",)),
+        route("/resolve", channel, query={"domain": "name"}, only=("domain", "start", "startgroup", "text")),
+        route("/resolve", phone, query={"phone": "phone"}, only=("phone", "text")),
+        route("/join", invite, query={"invite": "invite"}, only=("invite",)),
+        route("/privatepost", private_post, query={"channel": "chat:number", "post": "number"}, unless=("comment",)),
+    ],
+)
 
 
 def from_url(url: ParsedUrl) -> Outcome:
     if url.scheme == "tg":
-        return _from_deep_link(url)
+        action = url.host or url.path.strip("/").lower()
+        outcome = DEEP_LINKS.match(url, [action] if action else [])
+        if outcome is None:
+            raise NormalizeError("no_target", f"tg://{action} names no channel, post or invite")
+        return outcome
     host = url.host
     if host == "web.telegram.org":
         return _from_web_client(url)
     if host.startswith("www."):
         host = host[4:]
+    segments = url.segments()
     if host not in _BASES:
-        # username.t.me is the subdomain form of t.me/username.
+        # username.t.me is the subdomain form of t.me/username; its other paths are pages.
         label, _, base = host.partition(".")
-        if base in _BASES and _USERNAME.fullmatch(label):
+        if base in _BASES and _USERNAME.fullmatch(label) and not segments and not ROUTER.reserved(label):
             return channel(label)
         return None
-    segments = url.segments()
-    if not segments:
+    if not segments or segments == ["s"]:
         raise no_target(url)
-    first = segments[0]
-    if first == "s":  # the web preview of a public channel
-        segments = segments[1:]
-        if not segments:
-            raise no_target(url)
-        first = segments[0]
-    elif first[0] == "+":
-        code = first[1:]
-        if _PHONE.fullmatch(code):
-            return phone(code)
-        return invite(code) if _INVITE.fullmatch(code) else None
-    elif first == "joinchat":
-        if len(segments) == 2 and _INVITE.fullmatch(segments[1]):
-            return invite(segments[1])
-        return None
-    elif first == "c":
-        # /c/<chat>/<post> and, in forum groups, /c/<chat>/<topic>/<post>.
-        if 2 <= len(segments) <= 4 and all(_NUMBER.fullmatch(s) for s in segments[1:]):
-            return private_chat(segments[1]) if len(segments) == 2 else private_post(segments[1], segments[-1])
-        return None
-    if first.lower() in _RESERVED or not _USERNAME.fullmatch(first):
-        return None
-    if len(segments) == 1:
-        return channel(first)
-    # /<name>/<post> and, in forum groups, /<name>/<topic>/<post>: message numbers are per chat.
-    if len(segments) <= 3 and all(_NUMBER.fullmatch(s) for s in segments[1:]):
-        return post(first, segments[-1])
-    return None
-
-
-def _from_deep_link(url: ParsedUrl) -> Target:
-    params = url.params()
-    action = url.host or url.path.strip("/").lower()
-    if action == "resolve":
-        domain = params.get("domain", "")
-        if _USERNAME.fullmatch(domain):
-            number = params.get("post", "")
-            return post(domain, number) if _NUMBER.fullmatch(number) else channel(domain)
-        if _PHONE.fullmatch(params.get("phone", "")):
-            return phone(params["phone"])
-    elif action == "join":
-        code = params.get("invite", "")
-        if _INVITE.fullmatch(code):
-            return invite(code)
-    elif action == "privatepost":
-        chat_id, number = params.get("channel", ""), params.get("post", "")
-        if _NUMBER.fullmatch(chat_id) and _NUMBER.fullmatch(number):
-            return private_post(chat_id, number)
-    raise NormalizeError("no_target", f"tg://{action} names no channel, post or invite")
+    return ROUTER.match(url, segments)
 
 
 def _from_web_client(url: ParsedUrl) -> Outcome:
     # web.telegram.org/k/#@name, /a/#@name and the old /#/im?p=@name; /k/#-100<id> for private chats.
+    # The whole fragment must be one of these shapes; any other fragment is a page that keeps it.
     fragment = url.fragment or ""
-    handle = _WEB_HANDLE.search(fragment)
+    if url.path not in _WEB_CLIENT_PATHS or url.query:
+        return None
+    handle = _WEB_HANDLE.fullmatch(fragment) or _WEB_OLD_HANDLE.fullmatch(fragment)
     if handle:
-        return channel(handle.group(1))
-    private = _WEB_PRIVATE.match(fragment)
+        return None if ROUTER.reserved(handle.group(1)) else channel(handle.group(1))
+    private = _WEB_PRIVATE.fullmatch(fragment)
     return private_chat(private.group(1)) if private else None
 
 
@@ -190,4 +202,5 @@ ADAPTER = Adapter(
         ("username", "channel"),
         ("message", "post"),
     ),
+    fragment_hosts=frozenset({"web.telegram.org"}),
 )

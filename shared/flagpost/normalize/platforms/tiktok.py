@@ -3,59 +3,78 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 
 from flagpost.normalize.parsing import ParsedUrl
-from flagpost.normalize.platforms.base import Adapter, Outcome, clean_id, no_target, unknown_type
+from flagpost.normalize.platforms.base import Adapter, Outcome, Router, clean_id, no_target, route, unknown_type
 from flagpost.normalize.platforms.shortlinks import short_link
+from flagpost.normalize.platforms.web import Trackers
 from flagpost.normalize.target import Target, make_target
 
 PLATFORM = "tiktok"
 
-_ITEM = re.compile(r"[0-9]{1,25}")
-_ITEM_HTML = re.compile(r"([0-9]{1,25})\.html")
-# Usernames are case-insensitive.
-_USERNAME = re.compile(r"[A-Za-z0-9._]{1,30}")
+_PATTERNS = {
+    "item": r"[0-9]{1,25}",
+    # Usernames are case-insensitive. In /@<name>/video/<id> the name may be empty (/@/video/<id>).
+    "name": r"[A-Za-z0-9._]{1,30}",
+    "anyname": r"[A-Za-z0-9._]{0,30}",
+    "code": r"[A-Za-z0-9_-]{1,64}",
+}
+_ITEM = re.compile(_PATTERNS["item"])
+_USERNAME = re.compile(_PATTERNS["name"])
+# TikTok's share and app parameters, stripped from its pages (a typed target ignores the whole query).
+TRACKERS = Trackers(
+    frozenset(
+        {
+            "is_from_webapp", "sender_device", "sender_web_id", "web_id", "_r", "_t", "_d", "is_copy_url",
+            "u_code", "preview_pb", "share_app_id", "share_item_id", "share_link_id", "social_sharing",
+            "timestamp", "tt_from", "checksum", "enter_from", "enter_method",
+        }
+    )
+)  # fmt: skip
 
 
-def video(item_id: str) -> Target:
-    item_id = str(int(item_id))
-    # /@/video/<id> is served for any item whatever its author, so the canonical form needs no name.
-    return make_target(PLATFORM, "video", item_id, f"https://www.tiktok.com/@/video/{item_id}")
+# Builders take the router's capture names as parameter names: route("/embed/{item}", video).
+def video(item: str) -> Target:
+    item_id = str(int(item))
+    # The username is not part of a video's identity, so the canonical URL must not need one. The
+    # embed player URL (the iframe TikTok's own oEmbed and embed code load) opens any public video by
+    # id alone; `/@/video/<id>` with an empty name is not a documented form.
+    return make_target(PLATFORM, "video", item_id, f"https://www.tiktok.com/embed/v2/{item_id}")
 
 
-def account(username: str) -> Target:
-    name = username.lower()
+def account(name: str) -> Target:
+    name = name.lower()
     return make_target(PLATFORM, "account", name, f"https://www.tiktok.com/@{name}")
 
 
-def _item(segment: str) -> str | None:
-    if _ITEM.fullmatch(segment):
-        return segment
-    html = _ITEM_HTML.fullmatch(segment)
-    return html.group(1) if html else None
+def _short(code: str) -> Target:
+    return short_link(PLATFORM, "tiktok.com", ["t", code])  # tiktok.com/t/<code>: a share redirect
+
+
+ROUTER = Router(
+    _PATTERNS,
+    [
+        route("/@{name}", account),
+        # Photo posts share the item id space with videos.
+        route("/@{_name:anyname}/video/{item}", video),
+        route("/@{_name:anyname}/photo/{item}", video),
+        route("/embed/v2/{item}", video),
+        route("/embed/{item}", video),
+        route("/v/{item}.html", video),
+        route("/v/{item}", video),
+        route("/share/video/{item}", video),
+        route("/player/v1/{item}", video),
+        route("/t/{code}", _short),
+    ],
+    decode=True,  # /%40name is /@name
+)
 
 
 def from_url(url: ParsedUrl) -> Outcome:
     segments = url.segments()
     if not segments:
         raise no_target(url)
-    first = segments[0]
-    count = len(segments)
-    if first[0] == "@" or first.startswith("%40"):
-        name = unquote(first)[1:]
-        # /@<name>/video/<id> and /@<name>/photo/<id>: photo posts share the item id space.
-        if count >= 2 and segments[1] in ("video", "photo"):
-            item = _item(segments[2]) if count >= 3 else None
-            return video(item) if item else None  # a broken item link is not the account
-        return account(name) if name and _USERNAME.fullmatch(name) else None
-    if first == "t" and count >= 2:
-        return short_link(PLATFORM, "tiktok.com", segments[:2])  # tiktok.com/t/<code>: a share redirect
-    if first in ("embed", "v", "video", "player", "share") and count >= 2:
-        # /embed/<id>, /embed/v2/<id>, /v/<id>.html, /player/v1/<id>, /share/video/<id>
-        item = _item(segments[-1])
-        return video(item) if item else None
-    return None
+    return ROUTER.match(url, segments)
 
 
 TYPES = ("video", "account")
@@ -75,4 +94,6 @@ ADAPTER = Adapter(
     from_target=from_target,
     domains=("tiktok.com",),
     type_aliases=(("post", "video"), ("photo", "video"), ("user", "account"), ("handle", "account")),
+    trackers=TRACKERS,
+    content_subdomains=frozenset({"", "www", "m"}),  # support., ads., seller., newsroom. ... are pages
 )

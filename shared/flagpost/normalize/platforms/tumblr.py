@@ -6,69 +6,92 @@ import re
 
 from flagpost.normalize.errors import NormalizeError
 from flagpost.normalize.parsing import ParsedUrl
-from flagpost.normalize.platforms.base import Adapter, Outcome, clean_id, no_target, unknown_type
+from flagpost.normalize.platforms.base import (
+    Adapter,
+    Outcome,
+    Router,
+    clean_id,
+    feature,
+    no_target,
+    require_free,
+    route,
+    unknown_type,
+)
 from flagpost.normalize.target import Target, make_target
 
 PLATFORM = "tumblr"
 
-# Blog names are host labels, so case-insensitive.
-_BLOG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?")
-_POST = re.compile(r"[0-9]{1,25}")
-# Subdomains and first path segments of tumblr.com that are not blogs.
-_RESERVED = frozenset(
+_PATTERNS = {
+    # Blog names are host labels, so case-insensitive.
+    "blog": r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?",
+    "post": r"[0-9]{1,25}",
+}
+_BLOG = re.compile(_PATTERNS["blog"])
+_POST = re.compile(_PATTERNS["post"])
+# Subdomains of tumblr.com that are Tumblr's own services, not blogs.
+_SERVICE_SUBDOMAINS = frozenset(
     {
-        "www", "assets", "media", "static", "api", "help", "dashboard", "explore", "tagged", "search",
-        "settings", "login", "register", "about", "policy", "likes", "following", "inbox", "new",
-        "blog", "communities", "docs", "privacy", "support", "developers", "abuse", "apps",
-        "oauth", "embed", "reblog", "post", "mobile", "buttons", "logo", "jobs",
+        "www", "assets", "media", "static", "api", "help", "embed", "developers", "docs", "support", "abuse",
+        "mobile", "apps", "jobs", "privacy", "policy", "login", "register", "oauth", "about", "staffmail",
+        "dashboard", "explore", "tagged", "search", "settings", "likes", "following", "inbox", "new", "blog",
+        "communities", "reblog", "post", "buttons", "logo",
     }
 )  # fmt: skip
 
 
-def blog(name: str) -> Target:
-    name = name.lower()
+# Builders take the router's capture names as parameter names: route("/{blog}/{post}", post).
+def blog(blog: str) -> Target:
+    name = blog.lower()
+    require_free(SITE, name, 0, "Tumblr blog name")
     return make_target(PLATFORM, "blog", name, f"https://www.tumblr.com/{name}")
 
 
-def post(name: str, number: str) -> Target:
-    name, number = name.lower(), str(int(number))
+def post(blog: str, post: str) -> Target:
+    name, number = blog.lower(), str(int(post))
+    require_free(SITE, name, 0, "Tumblr blog name")
     return make_target(
         PLATFORM, "post", f"{name}/{number}", f"https://www.tumblr.com/{name}/{number}", parent=("blog", name)
     )
 
 
-def _blog_or_post(name: str, rest: list[str]) -> Outcome:
-    if not _BLOG.fullmatch(name):
-        return None
-    if not rest:
-        return blog(name)
-    if _POST.fullmatch(rest[0]):
-        return post(name, rest[0])  # tumblr.com/<blog>/<id>/<slug>
-    return None
+# tumblr.com/<blog>/<id>/<slug>: the slug after a post id is decoration (Tumblr redirects any slug).
+SITE = Router(
+    _PATTERNS,
+    [
+        route("/blog/view/{blog}/{post}", post, any_tail=True),
+        route("/blog/view/{blog}", blog),
+        route("/blog/{blog}", blog),
+        route("/{blog}", blog),
+        route("/{blog}/{post}", post, any_tail=True),
+        *feature(
+            "/blog", "/dashboard", "/explore", "/tagged", "/search", "/settings", "/login", "/register", "/about",
+            "/policy", "/likes", "/following", "/inbox", "/new", "/communities", "/docs", "/privacy", "/support",
+            "/developers", "/abuse", "/apps", "/oauth", "/embed", "/reblog", "/post", "/mobile", "/buttons",
+            "/logo", "/jobs", "/help", "/api", "/media", "/static", "/assets", "/www", "/reply", "/share",
+            "/widgets", "/live", "/tv", "/activity", "/messaging", "/tags", "/change_theme", "/customize",
+        ),
+    ],
+)  # fmt: skip
+# <blog>.tumblr.com/post/<id>/<slug> and /image/<id>, matched as /<blog>/post/<id>...; every other
+# path of a blog site is a page.
+BLOG_SITE = Router(
+    _PATTERNS,
+    [route("/{blog}/post/{post}", post, any_tail=True), route("/{blog}/image/{post}", post)],
+)
 
 
 def from_url(url: ParsedUrl) -> Outcome:
     segments = url.segments()
     label, _, base = url.host.partition(".")
-    if base == "tumblr.com" and label not in _RESERVED and not label.isdigit():
-        # <blog>.tumblr.com/post/<id>/<slug>, /image/<id>, or the blog itself at /
+    if base == "tumblr.com" and label not in _SERVICE_SUBDOMAINS and _BLOG.fullmatch(label) and not label.isdigit():
         if not segments:
-            return blog(label)
-        if segments[0] in ("post", "image") and len(segments) >= 2 and _POST.fullmatch(segments[1]):
-            return post(label, segments[1])
-        return None
+            return None if SITE.reserved(label) else blog(label)
+        return BLOG_SITE.match(url, [label, *segments])
     if url.host not in ("tumblr.com", "www.tumblr.com"):
         return None
     if not segments:
         raise no_target(url)
-    first = segments[0]
-    if first == "blog" and len(segments) >= 2:
-        # tumblr.com/blog/view/<blog>/<id> and tumblr.com/blog/<blog>
-        rest = segments[2:] if segments[1] == "view" else segments[1:]
-        return _blog_or_post(rest[0], rest[1:]) if rest else None
-    if first.lower() in _RESERVED:
-        return None
-    return _blog_or_post(first, segments[1:])
+    return SITE.match(url, segments)
 
 
 TYPES = ("blog", "post")

@@ -5,58 +5,94 @@ from __future__ import annotations
 import re
 
 from flagpost.normalize.parsing import ParsedUrl
-from flagpost.normalize.platforms.base import Adapter, Outcome, clean_id, no_target, unknown_type
+from flagpost.normalize.platforms.base import (
+    Adapter,
+    Outcome,
+    Router,
+    clean_id,
+    feature,
+    no_target,
+    require_free,
+    route,
+    unknown_type,
+)
 from flagpost.normalize.platforms.shortlinks import short_link
 from flagpost.normalize.target import Target, make_target
 
 PLATFORM = "whatsapp"
 
-# Invite codes and channel ids are case-sensitive.
-_INVITE = re.compile(r"[A-Za-z0-9]{10,40}")
-_CHANNEL = re.compile(r"[A-Za-z0-9]{10,40}")
-_PHONE = re.compile(r"[0-9]{5,15}")
+_PATTERNS = {
+    # Invite codes and channel ids are case-sensitive.
+    "invite": r"[A-Za-z0-9]{10,40}",
+    "channel": r"[A-Za-z0-9]{10,40}",
+    "phone": r"[0-9]{5,15}",
+    "code": r"[A-Za-z0-9_-]{1,64}",
+    "any": r".*",
+}
+_INVITE = re.compile(_PATTERNS["invite"])
+_CHANNEL = re.compile(_PATTERNS["channel"])
+_PHONE = re.compile(_PATTERNS["phone"])
 _PHONE_NOISE = re.compile(r"[\s().+-]")
 
 
-def group_invite(code: str) -> Target:
-    return make_target(PLATFORM, "group_invite", code, f"https://chat.whatsapp.com/{code}")
+# Builders take the router's capture names as parameter names: route("/{invite}", group_invite).
+def group_invite(invite: str) -> Target:
+    require_free(INVITES, invite, 0, "WhatsApp invite code")
+    return make_target(PLATFORM, "group_invite", invite, f"https://chat.whatsapp.com/{invite}")
 
 
-def channel(channel_id: str) -> Target:
-    return make_target(PLATFORM, "channel", channel_id, f"https://whatsapp.com/channel/{channel_id}")
+def channel(channel: str) -> Target:
+    return make_target(PLATFORM, "channel", channel, f"https://whatsapp.com/channel/{channel}")
 
 
-def phone(number: str) -> Target:
-    return make_target(PLATFORM, "phone", number, f"https://wa.me/{number}")
+def phone(phone: str) -> Target:
+    return make_target(PLATFORM, "phone", phone, f"https://wa.me/{phone}")
+
+
+def _typed_phone(typed: str) -> Outcome:
+    # send?phone=+1 415 555 2671: spaces, dots, brackets, dashes and `+` are how people write numbers.
+    number = _PHONE_NOISE.sub("", typed)
+    return phone(number) if _PHONE.fullmatch(number) else None
+
+
+def _message(code: str) -> Target:
+    return short_link(PLATFORM, "wa.me", ["message", code])  # QR-code message links redirect
+
+
+INVITES = Router(_PATTERNS, [route("/{invite}", group_invite), route("/invite/{invite}", group_invite)])
+WA_ME = Router(
+    _PATTERNS,
+    [
+        route("/message/{code}", _message),
+        route("/channel/{channel}", channel),
+        route("/{phone}", phone),
+        route("/+{phone}", phone),
+        *feature("/message", "/channel", "/qr"),
+    ],
+)
+SITE = Router(
+    _PATTERNS,
+    [
+        route("/channel/{channel}", channel),
+        # api.whatsapp.com/send?phone=<n>, web.whatsapp.com/send?phone=<n>
+        route("/send", _typed_phone, query={"phone": "typed:any"}),
+        route("/send.php", _typed_phone, query={"phone": "typed:any"}),
+    ],
+)
 
 
 def from_url(url: ParsedUrl) -> Outcome:
     host = url.host
     segments = url.segments()
     if host == "chat.whatsapp.com":
-        # chat.whatsapp.com/<code> and the older chat.whatsapp.com/invite/<code>
-        code = segments[-1] if segments and (len(segments) == 1 or segments[0] == "invite") else ""
         if not segments:
             raise no_target(url)
-        return group_invite(code) if _INVITE.fullmatch(code) else None
-    if host == "wa.me":
+        return INVITES.match(url, segments)
+    if host in ("wa.me", "www.wa.me"):
         if not segments:
             raise no_target(url)
-        if segments[0] == "message" and len(segments) >= 2:
-            return short_link(PLATFORM, "wa.me", segments[:2])  # QR-code message links redirect
-        if segments[0] == "channel" and len(segments) >= 2 and _CHANNEL.fullmatch(segments[1]):
-            return channel(segments[1])
-        number = segments[0].lstrip("+")
-        return phone(number) if _PHONE.fullmatch(number) else None
-    if segments and segments[0] == "channel":
-        if len(segments) >= 2 and _CHANNEL.fullmatch(segments[1]):
-            return channel(segments[1])
-        return None
-    if segments and segments[0] in ("send", "send.php"):
-        # api.whatsapp.com/send?phone=<n>, web.whatsapp.com/send?phone=<n>
-        number = _PHONE_NOISE.sub("", url.params().get("phone", ""))
-        return phone(number) if _PHONE.fullmatch(number) else None
-    return None
+        return WA_ME.match(url, segments)
+    return SITE.match(url, segments)
 
 
 TYPES = ("group_invite", "channel", "phone")
@@ -79,5 +115,6 @@ ADAPTER = Adapter(
     from_target=from_target,
     hosts=("wa.me", "www.wa.me"),
     domains=("whatsapp.com",),
+    content_subdomains=frozenset({"", "www", "api", "web", "chat"}),  # faq., business. ... are pages
     type_aliases=(("group", "group_invite"), ("invite", "group_invite"), ("number", "phone")),
 )

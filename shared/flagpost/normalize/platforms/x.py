@@ -5,32 +5,44 @@ from __future__ import annotations
 import re
 
 from flagpost.normalize.parsing import ParsedUrl
-from flagpost.normalize.platforms.base import Adapter, Outcome, clean_id, no_target, unknown_type
+from flagpost.normalize.platforms.base import (
+    Adapter,
+    Outcome,
+    Router,
+    clean_id,
+    feature,
+    no_target,
+    require_free,
+    route,
+    unknown_type,
+)
+from flagpost.normalize.platforms.web import Trackers
 from flagpost.normalize.target import Target, make_target
 
 PLATFORM = "x"
 
-# Screen names are case-insensitive: twitter.com/Foo and x.com/foo are one account.
-_SCREEN_NAME = re.compile(r"[A-Za-z0-9_]{1,15}")
-_ID = re.compile(r"[0-9]{1,25}")
+_PATTERNS = {
+    # Screen names are case-insensitive: twitter.com/Foo and x.com/foo are one account.
+    "name": r"[A-Za-z0-9_]{1,15}",
+    "id": r"[0-9]{1,25}",
+}
+_SCREEN_NAME = re.compile(_PATTERNS["name"])
+_ID = re.compile(_PATTERNS["id"])
 # Subdomains that serve the same content as the apex (d. is fxtwitter's direct-media form).
 _CONTENT_SUBDOMAINS = frozenset({"", "www", "mobile", "m", "d", "g", "c"})
 # Account tabs: /<name>/<tab> still names the account.
-_ACCOUNT_TABS = frozenset(
-    {
-        "with_replies", "media", "likes", "highlights", "followers", "following", "verified_followers",
-        "followers_you_follow", "photo", "header_photo", "lists", "articles", "superfollows", "affiliates",
-        "creator-subscriptions",
-    }
+_ACCOUNT_TABS = (
+    "with_replies", "media", "likes", "highlights", "followers", "following", "verified_followers",
+    "followers_you_follow", "photo", "header_photo", "lists", "articles", "superfollows", "affiliates",
+    "creator-subscriptions",
 )  # fmt: skip
-_RESERVED = frozenset(
-    {
-        "i", "home", "explore", "search", "settings", "notifications", "messages", "compose", "login",
-        "logout", "signup", "tos", "privacy", "intent", "share", "hashtag", "about", "download", "jobs",
-        "account", "statuses", "status", "embed", "widgets", "oauth", "403", "404", "en", "rules",
-        "welcome", "who_to_follow", "bookmarks", "lists", "topics", "communities", "premium",
-    }
+# Views of one post: its media viewer, its edit history, who reposted, quoted or liked it.
+_POST_VIEWS = (
+    "photo/1", "photo/2", "photo/3", "photo/4", "video/1", "video/2", "video/3", "video/4", "history",
+    "quotes", "retweets", "retweets/with_comments", "reposts", "likes", "analytics",
 )  # fmt: skip
+# Share flags on X links; every query of a typed target is ignored anyway (a post is its id).
+TRACKERS = Trackers(frozenset({"s", "t", "ref_src", "ref_url"}))
 _BASES = (
     "twitter.com", "x.com", "fxtwitter.com", "vxtwitter.com", "fixupx.com", "fixvx.com", "twittpr.com",
     "fxtwitter.net", "xcancel.com", "nitter.net", "nitter.poast.org", "nitter.privacydev.net",
@@ -39,18 +51,20 @@ _BASES = (
 _BASE_SET = frozenset(_BASES)
 
 
-def post(status_id: str) -> Target:
-    status_id = str(int(status_id))
+# Builders take the router's capture names as parameter names: route("/i/status/{post}", post).
+def post(post: str) -> Target:
+    status_id = str(int(post))
     return make_target(PLATFORM, "post", status_id, f"https://x.com/i/status/{status_id}")
 
 
-def account(screen_name: str) -> Target:
-    name = screen_name.lower()
+def account(name: str) -> Target:
+    name = name.lower()
+    require_free(ROUTER, name, 0, "X screen name")
     return make_target(PLATFORM, "account", name, f"https://x.com/{name}")
 
 
-def account_id(user_id: str) -> Target:
-    user_id = str(int(user_id))
+def account_id(account_id: str) -> Target:
+    user_id = str(int(account_id))
     return make_target(PLATFORM, "account_id", user_id, f"https://x.com/i/user/{user_id}")
 
 
@@ -62,13 +76,39 @@ def _subdomain(host: str) -> str | None:
     return label if base in _BASE_SET else None
 
 
+ROUTER = Router(
+    _PATTERNS,
+    [
+        route("/i/web/status/{post:id}", post, tail=_POST_VIEWS),
+        route("/i/status/{post:id}", post, tail=_POST_VIEWS),
+        route("/i/user/{account_id:id}", account_id),
+        route("/intent/user", account, query={"screen_name": "name"}),
+        route("/intent/user", account_id, query={"user_id": "account_id:id"}),
+        route("/intent/retweet", post, query={"tweet_id": "post:id"}),
+        route("/intent/like", post, query={"tweet_id": "post:id"}),
+        route("/intent/favorite", post, query={"tweet_id": "post:id"}),
+        route("/statuses/{post:id}", post, tail=_POST_VIEWS),
+        # The name in /<name>/status/<id> is decoration: X serves the post under any name.
+        route("/{_name}/status/{post:id}", post, tail=_POST_VIEWS),
+        route("/{_name}/statuses/{post:id}", post, tail=_POST_VIEWS),
+        route("/{name}", account, tail=_ACCOUNT_TABS),
+        *feature(
+            "/i", "/intent", "/statuses", "/home", "/explore", "/search", "/settings", "/notifications",
+            "/messages", "/compose", "/login", "/logout", "/signup", "/tos", "/privacy", "/share", "/hashtag",
+            "/about", "/download", "/jobs", "/account", "/status", "/embed", "/widgets", "/oauth", "/403",
+            "/404", "/en", "/rules", "/welcome", "/who_to_follow", "/bookmarks", "/lists", "/topics",
+            "/communities", "/premium", "/grok", "/verified-choose",
+        ),
+    ],
+)  # fmt: skip
+# platform.twitter.com/embed/Tweet.html?id=<id>, the embedded-tweet iframe.
+EMBED_ROUTER = Router(_PATTERNS, [route("/embed/Tweet.html", post, query={"id": "post:id"})])
+
+
 def from_url(url: ParsedUrl) -> Outcome:
     subdomain = _subdomain(url.host)
-    params = url.params()
     if subdomain == "platform":
-        # platform.twitter.com/embed/Tweet.html?id=<id>, the embedded-tweet iframe.
-        status_id = params.get("id", "")
-        return post(status_id) if _ID.fullmatch(status_id) else None
+        return EMBED_ROUTER.match(url)
     if subdomain not in _CONTENT_SUBDOMAINS:
         return None
     segments = url.segments()
@@ -76,36 +116,7 @@ def from_url(url: ParsedUrl) -> Outcome:
         segments = [s for s in url.fragment[2:].partition("?")[0].split("/") if s]  # 2010-era #!/ links
     if not segments:
         raise no_target(url)
-    first = segments[0]
-    count = len(segments)
-    if first == "i":
-        # /i/web/status/<id>, /i/status/<id>, /i/user/<id>
-        rest = segments[2:] if count > 2 and segments[1] == "web" else segments[1:]
-        if len(rest) >= 2 and _ID.fullmatch(rest[1]):
-            if rest[0] == "status":
-                return post(rest[1])
-            if rest[0] == "user":
-                return account_id(rest[1])
-        return None
-    if first == "intent" and count >= 2:
-        if segments[1] == "user":
-            if _SCREEN_NAME.fullmatch(params.get("screen_name", "")):
-                return account(params["screen_name"])
-            if _ID.fullmatch(params.get("user_id", "")):
-                return account_id(params["user_id"])
-        elif _ID.fullmatch(params.get("tweet_id", "")):  # intent/retweet, intent/like
-            return post(params["tweet_id"])
-        return None
-    if first == "statuses" and count >= 2 and _ID.fullmatch(segments[1]):
-        return post(segments[1])
-    if count >= 3 and segments[1] in ("status", "statuses") and _ID.fullmatch(segments[2]):
-        # The name in /<name>/status/<id> is decoration: X serves the post under any name.
-        return post(segments[2])
-    if first.lower() in _RESERVED or not _SCREEN_NAME.fullmatch(first):
-        return None
-    if count == 1 or (count == 2 and segments[1] in _ACCOUNT_TABS):
-        return account(first)
-    return None
+    return ROUTER.match(url, segments)
 
 
 TYPES = ("post", "account", "account_id")
@@ -134,4 +145,5 @@ ADAPTER = Adapter(
         ("screen_name", "account"),
         ("user_id", "account_id"),
     ),
+    trackers=TRACKERS,
 )
