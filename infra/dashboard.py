@@ -25,10 +25,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "shared"))
+from flagpost_local.template import Template
 
-from flagpost.local.template import Template  # noqa: E402 - after the path set-up above
+HERE = Path(__file__).resolve().parent
 
 NAMESPACE = "Flagpost"
 WIDTH = 24

@@ -176,7 +176,7 @@ def _in_threads(jobs: list[Any], work: Any) -> float:
 
 
 def measure_floor(endpoint: str, webhooks: int) -> dict[str, Any]:
-    from flagpost.local.provision import DEFAULT_STACK_NAME
+    from flagpost_local.provision import DEFAULT_STACK_NAME
 
     session = _session()
     cfn = session.client("cloudformation", endpoint_url=endpoint)
@@ -303,7 +303,7 @@ def _stop(stack: Any) -> None:
 
 
 def measure(quick: bool = False) -> dict[str, Any]:
-    from flagpost.local.process import start_local
+    from flagpost_local.process import start_local
 
     webhooks = 4 if quick else 40
     with tempfile.TemporaryDirectory(prefix="flagpost-bench-") as tmp:
@@ -351,6 +351,5 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(REPO / "shared"))
     for row in run(quick="--quick" in sys.argv):
         print(json.dumps(row))

@@ -2,7 +2,7 @@
 
 Round trips are counted with a botocore `before-call` hook (one per API call; the SDK's retries are
 not counted) on every client the handler builds, in the in-process stack on moto
-(`flagpost.local.harness`), going through the real route and template. The first submission warms the
+(`flagpost_local.harness`), going through the real route and template. The first submission warms the
 auth cache; the figures are for the submissions after it, as a warm Lambda sees them, and for the cold
 first one.
 
@@ -48,9 +48,10 @@ def _submit(stack: Any, flagger: Any, reports: list[dict[str, Any]]) -> dict[str
 
 
 def round_trips() -> dict[str, Any]:
+    from flagpost_local.harness import in_process_stack
+    from flagpost_local.template import Template
+
     from flagpost import aws, lazy
-    from flagpost.local.harness import in_process_stack
-    from flagpost.local.template import Template
     from flagpost.principals.models import Role
 
     with in_process_stack(Template.load(REPO / "template.yaml")) as stack:

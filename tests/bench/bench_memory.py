@@ -23,7 +23,7 @@ Scenarios, in pipeline order, so that each function sees data the previous ones 
 - ReviewFunction: claim + confirm, N times in one warm environment (N = 100; 10 with --quick).
 - FeedFunction: GET /v1/feed?limit=100: one page with the N confirmed items.
 - ForwardFunction: the forward queue in SQS batches of the template's BatchSize: N signed pushes to a
-  platform endpoint on 127.0.0.1 (flagpost.local.receiver).
+  platform endpoint on 127.0.0.1 (flagpost_local.receiver).
 A function of the template without a scenario here is measured after init only, and says so.
 """
 
@@ -141,8 +141,8 @@ class Child:
 
 
 def _runtime_class() -> Any:
-    from flagpost.local.runtime import BaseRuntime, LambdaContext
-    from flagpost.local.template import FunctionSpec, Template
+    from flagpost_local.runtime import BaseRuntime, LambdaContext
+    from flagpost_local.template import FunctionSpec, Template
 
     class ChildRuntime(BaseRuntime):
         """The local stack's runtime interface, each function in a measured child (started on demand)."""
@@ -254,8 +254,7 @@ def _drain(poller: Any) -> int:
 
 def _pollers(scene: Scene, logical_id: str) -> list[Any]:
     from botocore.config import Config
-
-    from flagpost.local.event_sources import QueuePoller, StreamPoller
+    from flagpost_local.event_sources import QueuePoller, StreamPoller
 
     spec = scene.runtime.template.function(logical_id)
     stop = threading.Event()
@@ -271,8 +270,9 @@ def _pollers(scene: Scene, logical_id: str) -> list[Any]:
 
 
 def _scenarios(scene: Scene, decisions: int) -> None:
-    from flagpost.local.event_sources import scheduled_event
-    from flagpost.local.runtime import ACCOUNT_ID
+    from flagpost_local.event_sources import scheduled_event
+    from flagpost_local.runtime import ACCOUNT_ID
+
     from flagpost.models.report import MAX_SUBMISSION_BYTES
     from flagpost.webhooks import sign
 
@@ -375,16 +375,16 @@ def measure(quick: bool = False) -> dict[str, dict[str, Any]]:
     import tempfile
 
     import boto3
+    from flagpost_local import emulator
+    from flagpost_local.gateway import Gateway
+    from flagpost_local.provision import provision
+    from flagpost_local.receiver import Receiver
+    from flagpost_local.runtime import merged_environment
+    from flagpost_local.stack import LOCAL_PARAMETERS, local_aws_environment
+    from flagpost_local.template import Template
     from moto.server import ThreadedMotoServer
 
     from flagpost import config, lazy
-    from flagpost.local import emulator
-    from flagpost.local.gateway import Gateway
-    from flagpost.local.provision import provision
-    from flagpost.local.receiver import Receiver
-    from flagpost.local.runtime import merged_environment
-    from flagpost.local.stack import LOCAL_PARAMETERS, local_aws_environment
-    from flagpost.local.template import Template
     from flagpost.principals.models import Role
     from flagpost.principals.store import DynamoPrincipalStore
 
@@ -486,6 +486,5 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(REPO / "shared"))
     for row in run(quick="--quick" in sys.argv):
         print(json.dumps(row))

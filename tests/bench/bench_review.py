@@ -15,7 +15,6 @@ import os
 import platform
 import random
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,8 +93,9 @@ def _claim_p50(stack: Any, headers: dict[str, str], rounds: int) -> float:
 
 
 def measure(quick: bool = False) -> dict[str, Any]:
-    from flagpost.local.harness import in_process_stack
-    from flagpost.local.template import Template
+    from flagpost_local.harness import in_process_stack
+    from flagpost_local.template import Template
+
     from flagpost.principals.models import Role
 
     large = 1_000 if quick else LARGE
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-# Measured once with `flagpost.local.emulator_index.install` disabled (moto's own full-table sort).
+# Measured once with `flagpost_local.emulator_index.install` disabled (moto's own full-table sort).
 UNINDEXED = "17.1 ms with 10 pending and 685 ms with 10,000 (40x) on 2026-11-22: the cost of moto, not of DynamoDB"
 
 
@@ -187,7 +187,7 @@ def _update_docs(result: dict[str, Any]) -> None:
 Machine: {_cpu()} ({platform.machine()}, {os.cpu_count()} CPUs), Python {platform.python_version()}, \
 {platform.system()}. Date: {time.strftime("%Y-%m-%d", time.gmtime())}.
 
-Claim latency as the queue grows, against moto in-process (`flagpost.local.harness.in_process_stack`): one stack, \
+Claim latency as the queue grows, against moto in-process (`flagpost_local.harness.in_process_stack`): one stack, \
 {result["small"]} pending items, then grown to {result["large"]:,} in the same run. Each figure is the median of \
 {result["rounds"]} claims through `POST /v1/review/claim` (gateway, key check, handler, DynamoDB), each followed \
 by an untimed release so that the queue keeps its length. Reproduce with \
@@ -203,7 +203,7 @@ Ratio: **{result["ratio"]:.2f}x** (goal <= {GOAL}).
 
 A claim reads the first 5 entries of the queue's index partition (more only when those are all leased) and \
 writes one conditional transaction, whatever the queue's length (see docs/review.md). moto itself answers every \
-Query by sorting the whole table, so that any query grows with the table; `flagpost.local.emulator_index` gives \
+Query by sorting the whole table, so that any query grows with the table; `flagpost_local.emulator_index` gives \
 moto's DynamoDB sorted partitions, as DynamoDB has, so that this figure measures Flagpost's design rather than \
 the emulator. Without it, the same run measured {UNINDEXED}.
 """
@@ -218,5 +218,4 @@ the emulator. Without it, the same run measured {UNINDEXED}.
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(REPO / "shared"))
     raise SystemExit(main())

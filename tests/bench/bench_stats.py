@@ -47,8 +47,9 @@ def _empty(stack: Any, table: str) -> None:
 
 
 def measure(quick: bool) -> dict[str, Any]:
-    from flagpost.local.harness import in_process_stack
-    from flagpost.local.template import Template
+    from flagpost_local.harness import in_process_stack
+    from flagpost_local.template import Template
+
     from flagpost.principals.models import Role
     from flagpost.stats.store import StatsStore
     from flagpost.stats.stream import record_change, record_changes

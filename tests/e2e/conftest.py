@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from flagpost.local.process import RunningStack, start_local
+from flagpost_local.process import RunningStack, start_local
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import requests
+from flagpost_local.process import RunningStack, start_local
 
-from flagpost.local.process import RunningStack, start_local
 from flagpost.webhooks import sign
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 def cli(stack: RunningStack, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FLAGPOST_API": stack.api, "FLAGPOST_KEY": key or stack.credentials["admin"]["api_key"]}
     return subprocess.run(
-        [sys.executable, "-m", "flagpost.cli", *args],
+        [sys.executable, "-m", "flagpost_cli", *args],
         capture_output=True,
         text=True,
         env=env,

@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from flagpost.local.template import Template
+from flagpost_local.template import Template
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]

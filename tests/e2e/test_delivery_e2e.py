@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 import requests
+from flagpost_local.process import RunningStack, start_local
+from flagpost_local.receiver import Receiver
 
-from flagpost.local.process import RunningStack, start_local
-from flagpost.local.receiver import Receiver
 from flagpost.webhooks import sign
 
 pytestmark = pytest.mark.e2e

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from flagpost.local.process import RunningStack
+from flagpost_local.process import RunningStack
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]

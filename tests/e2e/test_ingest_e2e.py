@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import requests
+from flagpost_local.process import RunningStack
 
-from flagpost.local.process import RunningStack
 from flagpost.webhooks import sign
 
 pytestmark = pytest.mark.e2e
@@ -158,7 +158,7 @@ def test_flagpost_submit_sends_resumes_and_summarises(local_stack: RunningStack,
     command = [
         sys.executable,
         "-m",
-        "flagpost.cli",
+        "flagpost_cli",
         "submit",
         str(source),
         "--flagger",
@@ -191,7 +191,7 @@ def test_submit_reports_a_refused_batch_and_exits_non_zero(local_stack: RunningS
         [
             sys.executable,
             "-m",
-            "flagpost.cli",
+            "flagpost_cli",
             "submit",
             str(source),
             "--flagger",

@@ -8,8 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-
-from flagpost.local.process import RunningStack, start_local
+from flagpost_local.process import RunningStack, start_local
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from flagpost_local.process import start_local
+from flagpost_local.receiver import Receiver
 
-from flagpost.local.process import start_local
-from flagpost.local.receiver import Receiver
 from flagpost.webhooks import sign
 
 pytestmark = pytest.mark.e2e

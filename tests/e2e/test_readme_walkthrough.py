@@ -7,8 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from flagpost.local.process import start_local
+from flagpost_local.process import start_local
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]

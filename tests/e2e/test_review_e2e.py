@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from flagpost_local.process import RunningStack
 
-from flagpost.local.process import RunningStack
 from flagpost.webhooks import sign
 
 pytestmark = pytest.mark.e2e

@@ -6,10 +6,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
-from flagpost.local.harness import InProcessStack, in_process_stack
-from flagpost.local.receiver import Receiver
-from flagpost.local.template import Template
+from flagpost_local.harness import InProcessStack, in_process_stack
+from flagpost_local.receiver import Receiver
+from flagpost_local.template import Template
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from flagpost.local.harness import InProcessStack
+from flagpost_local.harness import InProcessStack
 
 
 def deployed_names(dashboard: ModuleType, stack: InProcessStack) -> Any:

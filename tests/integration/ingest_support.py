@@ -7,7 +7,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flagpost.local.harness import InProcessStack, Reply
+from flagpost_local.harness import InProcessStack, Reply
+
 from flagpost.principals.models import IssuedCredentials
 from flagpost.webhooks import sign
 

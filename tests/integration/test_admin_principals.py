@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from flagpost_local.harness import InProcessStack
 
 from flagpost import lazy
-from flagpost.local.harness import InProcessStack
 from flagpost.principals.models import Role
 
 

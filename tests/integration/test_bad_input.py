@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from faults import Faults  # type: ignore[import-not-found]
+from flagpost_local.harness import InProcessStack, Reply
 from ingest_support import Flagger  # type: ignore[import-not-found]
 
-from flagpost.local.harness import InProcessStack, Reply
 from flagpost.principals.models import IssuedCredentials, Role
 
 DEEP = b'{"a":' * 5000 + b"1" + b"}" * 5000

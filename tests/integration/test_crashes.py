@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 from faults import Faults, run_function_as  # type: ignore[import-not-found]
+from flagpost_local.harness import InProcessStack, Reply
+from flagpost_local.receiver import Receiver
 
 from flagpost import lazy
 from flagpost.api.problems import ConflictError
 from flagpost.delivery.services import feed_store
 from flagpost.items.store import report_id_for
-from flagpost.local.harness import InProcessStack, Reply
-from flagpost.local.receiver import Receiver
 from flagpost.principals.models import IssuedCredentials, Role
 from flagpost.review.models import DecisionIn, RejectReason
 from flagpost.review.service import ReviewService

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from dashboard_support import deployed_names, flagpost_metrics  # type: ignore[import-not-found]
-
-from flagpost.local.harness import InProcessStack
-from flagpost.local.stack import LOCAL_PARAMETERS
-from flagpost.local.template import Template
+from flagpost_local.harness import InProcessStack
+from flagpost_local.stack import LOCAL_PARAMETERS
+from flagpost_local.template import Template
 
 
 @pytest.fixture(scope="module")

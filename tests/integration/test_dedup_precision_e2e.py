@@ -12,8 +12,8 @@ import uuid
 from typing import Any
 
 import pytest
+from flagpost_local.harness import InProcessStack, Reply
 
-from flagpost.local.harness import InProcessStack, Reply
 from flagpost.principals.models import IssuedCredentials, Role
 from flagpost.webhooks import sign
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
+from flagpost_local.harness import InProcessStack
 
 from flagpost import lazy
 from flagpost.delivery.feed import FeedStore, InvalidCursorError, decode_cursor, encode_cursor
 from flagpost.delivery.routing import owns, route
 from flagpost.delivery.services import feed_store
-from flagpost.local.harness import InProcessStack
 from flagpost.principals.models import IssuedCredentials, Principal, Role
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from flagpost_local.harness import InProcessStack
 
-from flagpost.local.harness import InProcessStack
 from flagpost.store.dynamo import from_item, to_item
 
 

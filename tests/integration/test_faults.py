@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 from faults import Faults, run_function_as  # type: ignore[import-not-found]
+from flagpost_local.harness import InProcessStack, Reply
+from flagpost_local.receiver import Receiver
 from ingest_support import Flagger  # type: ignore[import-not-found]
 
 from flagpost import lazy
 from flagpost.delivery.services import feed_store
 from flagpost.items.store import report_id_for
-from flagpost.local.harness import InProcessStack, Reply
-from flagpost.local.receiver import Receiver
 from flagpost.models.report import Priority
 from flagpost.principals.models import IssuedCredentials, Role
 from flagpost.stats.services import stats_store
@@ -163,9 +163,9 @@ def workload(
 def stored(stack: InProcessStack, table_logical_id: str) -> list[dict[str, Any]]:
     """Every record of a table, read from the emulator's own state (a Scan through the API costs a
     second per few thousand records in moto, most of it serialising the response)."""
+    from flagpost_local.runtime import ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    from flagpost.local.runtime import ACCOUNT_ID
     from flagpost.store.dynamo import from_item
 
     backend = dynamodb_backends[ACCOUNT_ID][stack.session.region_name]

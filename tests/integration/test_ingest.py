@@ -11,12 +11,12 @@ import time
 from typing import Any
 
 import pytest
+from flagpost_local.harness import InProcessStack, Reply
 from ingest_support import Flagger  # type: ignore[import-not-found]
 from standardwebhooks.webhooks import Webhook
 
 from flagpost import lazy
 from flagpost.api.problems import TooManyRequestsError
-from flagpost.local.harness import InProcessStack, Reply
 from flagpost.principals.models import Role
 from flagpost.webhooks import sign
 

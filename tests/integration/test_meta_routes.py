@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from flagpost.local.harness import InProcessStack
+from flagpost_local.harness import InProcessStack
+
 from flagpost.principals.models import Role
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 from delivery_support import land_items, set_status  # type: ignore[import-not-found]
+from flagpost_local.harness import InProcessStack, Reply
 
-from flagpost.local.harness import InProcessStack, Reply
 from flagpost.principals.models import IssuedCredentials, Role
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from flagpost_local.harness import InProcessStack
 
-from flagpost.local.harness import InProcessStack
 from flagpost.principals import credentials
 from flagpost.principals.models import Role
 from flagpost.principals.store import DynamoPrincipalStore, InvalidApiKeyError

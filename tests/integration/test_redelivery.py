@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
+from flagpost_local.harness import InProcessStack, Reply
 
 from flagpost import lazy
 from flagpost.delivery.services import feed_store
-from flagpost.local.harness import InProcessStack, Reply
 from flagpost.principals.models import IssuedCredentials, Role
 
 

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from flagpost_local.harness import InProcessStack
+from flagpost_local.template import Template
 
 from flagpost import aws
 from flagpost.config import settings
-from flagpost.local.harness import InProcessStack
-from flagpost.local.template import Template
 from flagpost.principals.models import IssuedCredentials, Role
 from flagpost.review.store import DynamoReviewStore, ItemWrite
 from flagpost.store.dynamo import from_item

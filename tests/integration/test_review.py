@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from flagpost_local.harness import InProcessStack, Reply
 
 from flagpost.api.problems import ConflictError
-from flagpost.local.harness import InProcessStack, Reply
 from flagpost.models.item import ItemStatus
 from flagpost.principals.models import IssuedCredentials, Role
 from flagpost.review.models import DecisionIn, RejectReason

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flagpost_local.harness import InProcessStack
 
 from flagpost import lazy
-from flagpost.local.harness import InProcessStack
 from flagpost.principals.models import Role
 
 # Route prefixes -> the one role admitted (None: open to everyone, "signed": Standard Webhooks only).

@@ -7,8 +7,8 @@ from typing import Any
 
 from botocore.config import Config
 from delivery_support import set_status  # type: ignore[import-not-found]
+from flagpost_local.harness import InProcessStack
 
-from flagpost.local.harness import InProcessStack
 from flagpost.principals.models import Role
 from flagpost.webhooks import sign
 

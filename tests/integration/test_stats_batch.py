@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from flagpost_local.harness import InProcessStack
 
-from flagpost.local.harness import InProcessStack
 from flagpost.principals.models import Role
 from flagpost.stats.services import stats_store
 from flagpost.stats.store import MAX_ACTIONS, StatsNotAppliedError, StatsStore

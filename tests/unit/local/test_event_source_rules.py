@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flagpost.local.event_sources import SchedulePoller, failed_ids, sqs_event
-from flagpost.local.template import ScheduleSource
+from flagpost_local.event_sources import SchedulePoller, failed_ids, sqs_event
+from flagpost_local.template import ScheduleSource
 
 IDS = ["m1", "m2", "m3"]
 

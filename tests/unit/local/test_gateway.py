@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
-from flagpost.local.gateway import compile_routes, http_event, match_route, response_from_result
-from flagpost.local.template import Template
+from flagpost_local.gateway import compile_routes, http_event, match_route, response_from_result
+from flagpost_local.template import Template
 
 
 def _template(*routes: tuple[str, str]) -> Template:

@@ -6,8 +6,7 @@ import io
 import json
 
 import pytest
-
-from flagpost.cli import main
+from flagpost_cli import main
 
 
 def _lines(out: str) -> list[dict[str, object]]:

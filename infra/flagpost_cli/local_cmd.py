@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flagpost.local.stack import LocalStack, default_template_path
+    from flagpost_local.stack import LocalStack, default_template_path
 
     stack = LocalStack(
         template_path=args.template or default_template_path(),

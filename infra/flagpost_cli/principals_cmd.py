@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from flagpost.cli.api_client import ApiClient, ApiError, fail, table
+from flagpost_cli.api_client import ApiClient, ApiError, fail, table
 
 COLUMNS = ["id", "role", "name", "status", "domains", "platform_ids", "endpoint", "created_at"]
 

@@ -21,9 +21,9 @@ from typing import Any
 
 from botocore.config import Config
 
-from flagpost.local.provision import Stack
-from flagpost.local.runtime import ACCOUNT_ID, BaseRuntime
-from flagpost.local.template import QueueSource, ScheduleSource, StreamSource, Template
+from flagpost_local.provision import Stack
+from flagpost_local.runtime import ACCOUNT_ID, BaseRuntime
+from flagpost_local.template import QueueSource, ScheduleSource, StreamSource, Template
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from flagpost.local.runtime import ACCOUNT_ID, BaseRuntime
-from flagpost.local.template import HttpRoute, Template
+from flagpost_local.runtime import ACCOUNT_ID, BaseRuntime
+from flagpost_local.template import HttpRoute, Template
 
 API_ID = "local"
 TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/javascript")

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flagpost.local.template import LOCAL_RESOURCE_TYPES, QueueSource, StreamSource, Template
+from flagpost_local.template import LOCAL_RESOURCE_TYPES, QueueSource, StreamSource, Template
 
 if TYPE_CHECKING:
     from boto3.session import Session

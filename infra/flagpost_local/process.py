@@ -49,7 +49,7 @@ def start_local(tmp: Path, *extra: str, cwd: Path | None = None, env: dict[str, 
     creds = tmp / "credentials.json"
     started = time.monotonic()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
-        [sys.executable, "-m", "flagpost.cli", "local", "--port", "0", "--credentials-out", str(creds), *extra],
+        [sys.executable, "-m", "flagpost_cli", "local", "--port", "0", "--credentials-out", str(creds), *extra],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

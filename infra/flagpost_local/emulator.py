@@ -10,7 +10,7 @@ transactions unusable beyond a few hundred items.
 1. every DynamoDB backend operation runs under one lock, so each call is atomic and isolated;
 2. a transaction snapshots only the items it touches (and the stream position) instead of whole
    tables, and restores them if it is cancelled;
-3. a Query reads only its partition from the start key on (`flagpost.local.emulator_index`), instead of
+3. a Query reads only its partition from the start key on (`flagpost_local.emulator_index`), instead of
    sorting the whole table, so that its cost follows DynamoDB's.
 moto's own logic (expression parsing, conditions, streams, GSIs) is used unchanged.
 """
@@ -23,7 +23,7 @@ import functools
 import threading
 from typing import Any
 
-from flagpost.local import emulator_index
+from flagpost_local import emulator_index
 
 _lock = threading.RLock()
 _state = {"installed": False}

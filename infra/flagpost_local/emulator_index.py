@@ -4,7 +4,7 @@ moto answers every Query by sorting every item of the table and then filtering, 
 the table, while DynamoDB reads one partition from the start key on and stops at `Limit`. A benchmark
 of a design that relies on that (the review queue's claim) would measure moto instead of the design.
 
-`install()` (called by `flagpost.local.emulator.install`) keeps, per table, a sorted list of entries for
+`install()` (called by `flagpost_local.emulator.install`) keeps, per table, a sorted list of entries for
 every GSI partition, maintained on every write, and hands moto's own `Table.query` only the candidates
 DynamoDB would read: from the ExclusiveStartKey on, a few more than `Limit`. moto still evaluates the
 query (key conditions, paging, projections, filters), so its answers are unchanged. Base-table queries

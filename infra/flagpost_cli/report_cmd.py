@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from flagpost.cli.api_client import ApiClient, ApiError, fail
+from flagpost_cli.api_client import ApiClient, ApiError, fail
 
 
 def register(subparsers: Any) -> None:

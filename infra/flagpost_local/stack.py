@@ -13,14 +13,14 @@ from typing import Any, TextIO
 import boto3
 
 from flagpost import config, lazy
-from flagpost.local import emulator
-from flagpost.local.event_sources import start_event_sources
-from flagpost.local.gateway import Gateway, GatewayServer
-from flagpost.local.provision import Stack, provision
-from flagpost.local.runtime import ProcessRuntime, merged_environment
-from flagpost.local.template import Template
 from flagpost.principals.models import IssuedCredentials, Role
 from flagpost.principals.store import DynamoPrincipalStore
+from flagpost_local import emulator
+from flagpost_local.event_sources import start_event_sources
+from flagpost_local.gateway import Gateway, GatewayServer
+from flagpost_local.provision import Stack, provision
+from flagpost_local.runtime import ProcessRuntime, merged_environment
+from flagpost_local.template import Template
 
 DEFAULT_REGION = "eu-west-1"
 LOCAL_PARAMETERS = {"Stage": "local"}

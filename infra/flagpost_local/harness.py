@@ -14,13 +14,13 @@ from typing import Any
 import boto3
 
 from flagpost import config, lazy
-from flagpost.local import emulator, event_sources
-from flagpost.local.gateway import Gateway, HttpResponse
-from flagpost.local.provision import Stack, provision
-from flagpost.local.runtime import FunctionRuntime, merged_environment
-from flagpost.local.stack import DEFAULT_REGION, LOCAL_PARAMETERS, local_aws_environment
-from flagpost.local.template import Template
 from flagpost.principals.store import DynamoPrincipalStore
+from flagpost_local import emulator, event_sources
+from flagpost_local.gateway import Gateway, HttpResponse
+from flagpost_local.provision import Stack, provision
+from flagpost_local.runtime import FunctionRuntime, merged_environment
+from flagpost_local.stack import DEFAULT_REGION, LOCAL_PARAMETERS, local_aws_environment
+from flagpost_local.template import Template
 
 
 @dataclass

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 # sets `func` (a callable taking the parsed namespace and returning an exit status). Modules are
 # imported lazily so that `flagpost normalize` never pays for moto or boto3.
 COMMANDS: dict[str, str] = {
-    "local": "flagpost.cli.local_cmd",
-    "normalize": "flagpost.cli.normalize_cmd",
-    "submit": "flagpost.cli.submit_cmd",
-    "principals": "flagpost.cli.principals_cmd",
-    "stats": "flagpost.cli.stats_cmd",
-    "report": "flagpost.cli.report_cmd",
-    "deliveries": "flagpost.cli.deliveries_cmd",
+    "local": "flagpost_cli.local_cmd",
+    "normalize": "flagpost_cli.normalize_cmd",
+    "submit": "flagpost_cli.submit_cmd",
+    "principals": "flagpost_cli.principals_cmd",
+    "stats": "flagpost_cli.stats_cmd",
+    "report": "flagpost_cli.report_cmd",
+    "deliveries": "flagpost_cli.deliveries_cmd",
 }
 
 

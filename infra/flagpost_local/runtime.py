@@ -28,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
-from flagpost.local.template import FunctionSpec, Template
+from flagpost_local.template import FunctionSpec, Template
 
 ACCOUNT_ID = "123456789012"
 Handler = Callable[[dict[str, Any], Any], Any]
