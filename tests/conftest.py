@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
 from flagpost_local.template import Template
 
 REPO = Path(__file__).resolve().parents[1]

@@ -132,7 +132,7 @@ def send(
                     return reply.status_code, {"detail": reply.text[:500]}
             last_error = f"HTTP {reply.status_code}"
             retry_after = reply.headers.get("retry-after", "")
-            if retry_after.isdigit():
+            if retry_after.isascii() and retry_after.isdigit():
                 delay = max(delay, float(retry_after))
         if attempt < max_attempts:
             time.sleep(delay + random.uniform(0, delay / 2))  # noqa: S311 - jitter, not security

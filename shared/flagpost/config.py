@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     forward_backoff_max_seconds: int = Field(default=900, ge=1, le=43200)
     push_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     push_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A push as a whole (connect, send, headers back): ForwardFunction handles 2 a batch in 30 s.
+    push_total_timeout_seconds: float = Field(default=12.0, gt=0)
     # How long a verified API key is trusted from memory; revocation must bite within 5 s.
     auth_cache_seconds: float = Field(default=4.0, ge=0, le=5)
     # How long a rotated-out key or signing secret keeps working.

@@ -17,6 +17,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 # One well-formed entry of the signature header; anything else in the header is ignored.
 _SIGNATURE_ENTRY = re.compile(r"^v1,[A-Za-z0-9+/]+={0,2}$")
 _WEBHOOK_ID = re.compile(r"^[\x21-\x7e]{1,256}$")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 class SignatureError(Exception):
@@ -33,6 +34,10 @@ def verify(body: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> s
         raise SignatureError("missing or malformed webhook-id, webhook-timestamp or webhook-signature")
     if not _WEBHOOK_ID.match(msg_id):
         raise SignatureError("webhook-id must be 1-256 printable ASCII characters")
+    if not _TIMESTAMP.fullmatch(timestamp):
+        # The signature covers the header as sent: only the plain integer form is accepted, never
+        # "+1796008138" or "1796008138.9", which a lenient parser would read as the same second.
+        raise SignatureError("webhook-timestamp must be whole unix seconds in ASCII digits")
     if not secrets:
         raise SignatureError("no live signing secret")
     try:
@@ -51,8 +56,15 @@ def verify(body: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> s
     raise SignatureError(str(last) if last else "no matching signature")
 
 
-def sign(body: bytes, secret: str, msg_id: str, at: float | None = None) -> dict[str, str]:
-    """The three headers a Standard Webhooks receiver checks."""
+def sign(body: bytes, secret: str | Sequence[str], msg_id: str, at: float | None = None) -> dict[str, str]:
+    """The three headers a Standard Webhooks receiver checks.
+
+    Given several secrets (a rotation's two live ones), the body is signed with each, space-separated
+    as the scheme allows: a receiver that still holds only the old secret verifies as well as one that
+    already has the new one.
+    """
     when = datetime.fromtimestamp(int(at if at is not None else time.time()), tz=UTC)
-    signature = Webhook(secret).sign(msg_id=msg_id, timestamp=when, data=body.decode("utf-8"))
+    secrets = [secret] if isinstance(secret, str) else list(secret)
+    text = body.decode("utf-8")
+    signature = " ".join(Webhook(s).sign(msg_id=msg_id, timestamp=when, data=text) for s in secrets)
     return {"webhook-id": msg_id, "webhook-timestamp": str(int(when.timestamp())), "webhook-signature": signature}

@@ -48,11 +48,10 @@ def _submit(stack: Any, flagger: Any, reports: list[dict[str, Any]]) -> dict[str
 
 
 def round_trips() -> dict[str, Any]:
-    from flagpost_local.harness import in_process_stack
-    from flagpost_local.template import Template
-
     from flagpost import aws, lazy
     from flagpost.principals.models import Role
+    from flagpost_local.harness import in_process_stack
+    from flagpost_local.template import Template
 
     with in_process_stack(Template.load(REPO / "template.yaml")) as stack:
         flagger = stack.principals().create(Role.FLAGGER, "bench")

@@ -254,6 +254,7 @@ def _drain(poller: Any) -> int:
 
 def _pollers(scene: Scene, logical_id: str) -> list[Any]:
     from botocore.config import Config
+
     from flagpost_local.event_sources import QueuePoller, StreamPoller
 
     spec = scene.runtime.template.function(logical_id)
@@ -270,11 +271,10 @@ def _pollers(scene: Scene, logical_id: str) -> list[Any]:
 
 
 def _scenarios(scene: Scene, decisions: int) -> None:
-    from flagpost_local.event_sources import scheduled_event
-    from flagpost_local.runtime import ACCOUNT_ID
-
     from flagpost.models.report import MAX_SUBMISSION_BYTES
     from flagpost.webhooks import sign
+    from flagpost_local.event_sources import scheduled_event
+    from flagpost_local.runtime import ACCOUNT_ID
 
     keys = scene.keys
     known = {spec.logical_id for spec in scene.runtime.template.functions}
@@ -375,6 +375,11 @@ def measure(quick: bool = False) -> dict[str, dict[str, Any]]:
     import tempfile
 
     import boto3
+    from moto.server import ThreadedMotoServer
+
+    from flagpost import config, lazy
+    from flagpost.principals.models import Role
+    from flagpost.principals.store import DynamoPrincipalStore
     from flagpost_local import emulator
     from flagpost_local.gateway import Gateway
     from flagpost_local.provision import provision
@@ -382,11 +387,6 @@ def measure(quick: bool = False) -> dict[str, dict[str, Any]]:
     from flagpost_local.runtime import merged_environment
     from flagpost_local.stack import LOCAL_PARAMETERS, local_aws_environment
     from flagpost_local.template import Template
-    from moto.server import ThreadedMotoServer
-
-    from flagpost import config, lazy
-    from flagpost.principals.models import Role
-    from flagpost.principals.store import DynamoPrincipalStore
 
     decisions = 10 if quick else REPORTS
     emulator.install()

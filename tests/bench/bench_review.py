@@ -93,10 +93,9 @@ def _claim_p50(stack: Any, headers: dict[str, str], rounds: int) -> float:
 
 
 def measure(quick: bool = False) -> dict[str, Any]:
+    from flagpost.principals.models import Role
     from flagpost_local.harness import in_process_stack
     from flagpost_local.template import Template
-
-    from flagpost.principals.models import Role
 
     large = 1_000 if quick else LARGE
     rounds = 15 if quick else 101

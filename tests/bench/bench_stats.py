@@ -47,13 +47,12 @@ def _empty(stack: Any, table: str) -> None:
 
 
 def measure(quick: bool) -> dict[str, Any]:
-    from flagpost_local.harness import in_process_stack
-    from flagpost_local.template import Template
-
     from flagpost.principals.models import Role
     from flagpost.stats.store import StatsStore
     from flagpost.stats.stream import record_change, record_changes
     from flagpost.webhooks import sign
+    from flagpost_local.harness import in_process_stack
+    from flagpost_local.template import Template
 
     webhooks = 2 if quick else 5
     with contextlib.redirect_stdout(io.StringIO()), in_process_stack(Template.load(REPO / "template.yaml")) as stack:

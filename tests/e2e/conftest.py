@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from flagpost_local.process import RunningStack, start_local
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import requests
-from flagpost_local.process import RunningStack, start_local
 
 from flagpost.webhooks import sign
+from flagpost_local.process import RunningStack, start_local
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from flagpost_local.template import Template
 
 pytestmark = pytest.mark.e2e

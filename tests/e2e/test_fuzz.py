@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from flagpost_local.process import RunningStack
 
 pytestmark = pytest.mark.e2e

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import requests
-from flagpost_local.process import RunningStack
 
 from flagpost.webhooks import sign
+from flagpost_local.process import RunningStack
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]

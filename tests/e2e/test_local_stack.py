@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+
 from flagpost_local.process import RunningStack, start_local
 
 pytestmark = pytest.mark.e2e

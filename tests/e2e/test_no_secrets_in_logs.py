@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from flagpost_local.process import start_local
-from flagpost_local.receiver import Receiver
 
 from flagpost.webhooks import sign
+from flagpost_local.process import start_local
+from flagpost_local.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from flagpost_local.process import start_local
 
 pytestmark = pytest.mark.e2e

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from flagpost_local.process import RunningStack
 
 from flagpost.webhooks import sign
+from flagpost_local.process import RunningStack
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"

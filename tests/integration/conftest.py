@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from flagpost_local.harness import InProcessStack, in_process_stack
 from flagpost_local.receiver import Receiver
 from flagpost_local.template import Template

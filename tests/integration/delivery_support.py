@@ -7,15 +7,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flagpost_local.harness import InProcessStack
-from flagpost_local.receiver import Receiver
-
 from flagpost import lazy
 from flagpost.delivery.services import feed_store
 from flagpost.items.store import DynamoItemStore, IncomingReport, Submission
 from flagpost.models.report import ReportIn
 from flagpost.normalize import normalize_url
 from flagpost.principals.models import IssuedCredentials, Role
+from flagpost_local.harness import InProcessStack
+from flagpost_local.receiver import Receiver
 
 
 def land_items(urls: list[str], flagger_id: str = "fla_test") -> list[str]:

@@ -35,9 +35,9 @@ from typing import Any, Literal
 
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, EndpointConnectionError
-from flagpost_local.harness import InProcessStack
 
 from flagpost import aws
+from flagpost_local.harness import InProcessStack
 
 When = Literal["before", "after"]
 

@@ -7,10 +7,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flagpost_local.harness import InProcessStack, Reply
-
 from flagpost.principals.models import IssuedCredentials
 from flagpost.webhooks import sign
+from flagpost_local.harness import InProcessStack, Reply
 
 
 @dataclass

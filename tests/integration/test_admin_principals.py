@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from flagpost_local.harness import InProcessStack
 
 from flagpost import lazy
 from flagpost.principals.models import Role
+from flagpost_local.harness import InProcessStack
 
 
 @pytest.fixture

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import time
 from typing import Any
 
 import pytest
 from faults import Faults  # type: ignore[import-not-found]
-from flagpost_local.harness import InProcessStack, Reply
 from ingest_support import Flagger  # type: ignore[import-not-found]
 
 from flagpost.principals.models import IssuedCredentials, Role
+from flagpost_local.harness import InProcessStack, Reply
 
 DEEP = b'{"a":' * 5000 + b"1" + b"}" * 5000
 DEEP_LIST = b"[" * 5000 + b"]" * 5000
@@ -207,3 +211,119 @@ def test_a_throttled_principal_lookup_in_the_guard_is_a_503_problem(
             problem = assert_problem(reply, 503)
             assert reply.headers["retry-after"] == "1"
             assert "Internal" not in problem["detail"]
+
+
+# ------------------------------------------------- found by an outsider's attack (2026-11-30)
+
+
+def test_a_time_outside_what_utc_can_hold_is_one_invalid_report_and_the_rest_land(local_aws: InProcessStack) -> None:
+    """0001-01-01T00:00:00+01:00 is before year 1 in UTC: converting it crashed the landing after the
+    first 40 reports of the batch had been written (500, and the retry 500 forever)."""
+    flagger = Flagger(local_aws, local_aws.principals().create(Role.FLAGGER, "F"))
+    base = {"url": "https://t.me/many_reports", "category": "threat", "description": "d"}
+    for odd in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1899-01-01T00:00:00Z"):
+        reports = [base] * 40 + [{**base, "observed_at": odd}] + [base] * 3
+        reply = flagger.submit(reports)
+        assert reply.status == 202, reply.body
+        results = reply.json()["results"]
+        assert results[40]["status"] == "invalid"
+        assert results[40]["errors"][0]["loc"] == ["observed_at"]
+        assert [r["status"] for r in results[:40] + results[41:]].count("invalid") == 0
+
+
+def test_content_types_other_than_json_get_a_problem_415(local_aws: InProcessStack, keys: dict[str, Any]) -> None:
+    for media in ("application/merge-patch+json", "application/vnd.api+json", "text/plain", "application/xml"):
+        reply = local_aws.http(
+            "POST",
+            "/v1/review/claim",
+            body=b"{}",
+            headers={"authorization": f"Bearer {keys['reviewer'].api_key}", "content-type": media},
+        )
+        assert_problem(reply, 415)
+
+
+def test_duplicate_keys_are_refused_not_resolved(local_aws: InProcessStack, keys: dict[str, Any]) -> None:
+    flagger = Flagger(local_aws, local_aws.principals().create(Role.FLAGGER, "F"))
+    body = (
+        b'{"reports": [{"url": "https://t.me/a", "url": "https://t.me/b", "category": "threat", "description": "d"}]}'
+    )
+    assert_problem(flagger.submit(body=body), 400)
+    assert_problem(
+        send(
+            local_aws,
+            keys["reviewer"].api_key,
+            "POST",
+            "/v1/review/claim",
+            b'{"queue": "default", "queue": "escalated"}',
+        ),
+        400,
+    )
+
+
+def _signed_by_hand(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
+    """A Standard Webhooks v1 signature over exactly these header values."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+@pytest.mark.parametrize("timestamp", ["+{now}", "{now}.999", " {now}", "{now}e0", "0x10"])
+def test_webhook_timestamps_are_plain_integers(local_aws: InProcessStack, timestamp: str) -> None:
+    """Signed correctly over an odd form of the time: the form alone is refused."""
+    creds = local_aws.principals().create(Role.FLAGGER, "F")
+    body = b'{"reports": [{"url": "https://t.me/ts", "category": "threat", "description": "d"}]}'
+    stamp = timestamp.format(now=int(time.time()))
+    headers = {
+        "webhook-id": "msg_ts",
+        "webhook-timestamp": stamp,
+        "webhook-signature": _signed_by_hand(creds.secret or "", "msg_ts", stamp, body),
+    }
+    reply = local_aws.http("POST", f"/v1/flaggers/{creds.principal.id}/reports", body=body, headers=headers)
+    assert reply.status == 401
+    plain = str(int(time.time()))
+    headers |= {
+        "webhook-timestamp": plain,
+        "webhook-signature": _signed_by_hand(creds.secret or "", "msg_ts", plain, body),
+    }
+    assert (
+        local_aws.http("POST", f"/v1/flaggers/{creds.principal.id}/reports", body=body, headers=headers).status == 202
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"role": "platform", "name": "P", "platform_ids": ["web"]},
+        {"role": "platform", "name": "P", "platform_ids": ["\x00"]},
+        {"role": "platform", "name": "P", "platform_ids": ["x" * 10_000]},
+        {"role": "platform", "name": "P", "platform_ids": ["Tele gram"]},
+        {"role": "flagger", "name": "Org\u202eevil"},
+        {"role": "flagger", "name": "nul\x00name"},
+        {"role": "flagger", "name": "   "},
+        {"role": "platform", "name": "P", "endpoint": "https://a..b/hook"},
+        {"role": "platform", "name": "P", "endpoint": f"https://{'a' * 64}.example/hook"},
+        {"role": "platform", "name": "P", "endpoint": "https://-bad.example/hook"},
+    ],
+)
+def test_principal_fields_are_validated(local_aws: InProcessStack, keys: dict[str, Any], body: dict[str, Any]) -> None:
+    assert_problem(
+        send(local_aws, keys["admin"].api_key, "POST", "/v1/admin/principals", json.dumps(body).encode()), 422
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/admin/principals/{id}/rotate"),
+        ("DELETE", "/v1/admin/principals/{id}"),
+        ("POST", "/v1/admin/platforms/{id}/redeliver"),
+    ],
+)
+def test_routes_without_a_body_refuse_unknown_fields_and_do_nothing(
+    local_aws: InProcessStack, keys: dict[str, Any], method: str, path: str
+) -> None:
+    target = keys["platform"].principal.id
+    problem = assert_problem(send(local_aws, keys["admin"].api_key, method, path.format(id=target), b'{"zzz": 1}'), 422)
+    assert any("zzz" in e["msg"] for e in problem["errors"])
+    listed = send(local_aws, keys["admin"].api_key, "GET", "/v1/admin/principals").json()["principals"]
+    assert {p["id"]: p["status"] for p in listed}[target] == "active"

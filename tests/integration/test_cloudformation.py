@@ -19,8 +19,6 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from flagpost_local.provision import provision
-from flagpost_local.template import Template
 from moto import mock_aws
 from moto.cloudformation.parsing import resource_class_from_type
 from samtranslator.parser.parser import Parser
@@ -29,6 +27,8 @@ from samtranslator.yaml_helper import yaml_parse
 
 from flagpost.principals.models import Role
 from flagpost.principals.store import DynamoPrincipalStore
+from flagpost_local.provision import provision
+from flagpost_local.template import Template
 
 REGION = "eu-west-1"
 STACK = "flagpost-ci"

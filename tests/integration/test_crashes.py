@@ -19,8 +19,6 @@ from typing import Any
 import pytest
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 from faults import Faults, run_function_as  # type: ignore[import-not-found]
-from flagpost_local.harness import InProcessStack, Reply
-from flagpost_local.receiver import Receiver
 
 from flagpost import lazy
 from flagpost.api.problems import ConflictError
@@ -31,6 +29,8 @@ from flagpost.review.models import DecisionIn, RejectReason
 from flagpost.review.service import ReviewService
 from flagpost.review.store import DynamoReviewStore
 from flagpost.webhooks import sign
+from flagpost_local.harness import InProcessStack, Reply
+from flagpost_local.receiver import Receiver
 
 
 class Clock:

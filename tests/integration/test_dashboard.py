@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from dashboard_support import deployed_names, flagpost_metrics  # type: ignore[import-not-found]
+
 from flagpost_local.harness import InProcessStack
 from flagpost_local.stack import LOCAL_PARAMETERS
 from flagpost_local.template import Template

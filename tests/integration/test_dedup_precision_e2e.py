@@ -12,10 +12,10 @@ import uuid
 from typing import Any
 
 import pytest
-from flagpost_local.harness import InProcessStack, Reply
 
 from flagpost.principals.models import IssuedCredentials, Role
 from flagpost.webhooks import sign
+from flagpost_local.harness import InProcessStack, Reply
 
 PLAYLIST_A = "PLAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 PLAYLIST_B = "PLBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"

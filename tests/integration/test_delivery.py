@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
-from flagpost_local.harness import InProcessStack
 
 from flagpost import lazy
 from flagpost.delivery.feed import FeedStore, InvalidCursorError, decode_cursor, encode_cursor
 from flagpost.delivery.routing import owns, route
 from flagpost.delivery.services import feed_store
 from flagpost.principals.models import IssuedCredentials, Principal, Role
+from flagpost_local.harness import InProcessStack
 
 
 @pytest.fixture
@@ -266,10 +266,12 @@ def test_only_platforms_an_item_went_to_may_report_outcomes(local_aws: InProcess
             "POST", f"/v1/feed/items/{item}/outcome", json_body=body, headers={"authorization": f"Bearer {key}"}
         )
 
-    ok = post(telegram.api_key, item_id, {"outcome": "removed", "acted_at": "2026-11-22T10:00:00Z"})
+    ok = post(telegram.api_key, item_id, {"outcome": "removed"})
     assert ok.status == 200
     assert ok.json()["outcome"] == "removed"
-    assert post(stranger.api_key, item_id, {"outcome": "removed"}).status == 403
+    assert (
+        post(stranger.api_key, item_id, {"outcome": "removed"}).status == 404
+    )  # never sent to it: as unknown as an unknown item
     assert post(telegram.api_key, "itm_unknown", {"outcome": "removed"}).status == 404
     assert post(telegram.api_key, item_id, {"outcome": "deleted"}).status == 422
     reviewer = local_aws.principals().create(Role.REVIEWER, "R")
@@ -358,3 +360,100 @@ def test_platforms_never_see_reviewers_flaggers_or_notes(local_aws: InProcessSta
         assert seen["item"]["item_id"] == item_id
         assert seen["item"]["status"] == "confirmed"
         assert seen["item"]["confirmed_at"]
+
+
+class RawEndpoint:
+    """A platform endpoint on 127.0.0.1 that answers with raw bytes, as a broken or hostile server would."""
+
+    def __init__(self, head: bytes, drip: bytes = b"", every_s: float = 0.2) -> None:
+        import socket
+
+        self.head, self.drip, self.every_s = head, drip, every_s
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.2)
+        self.stopped = threading.Event()
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.getsockname()[1]}/hook"
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: Any) -> None:
+        try:
+            conn.recv(65536)
+            conn.sendall(self.head)
+            while self.drip and not self.stopped.is_set():
+                conn.sendall(self.drip)
+                self.stopped.wait(self.every_s)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.server.close()
+
+
+def raw_platform(stack: InProcessStack, endpoint: RawEndpoint) -> IssuedCredentials:
+    creds = stack.principals().create(Role.PLATFORM, "Raw", endpoint=endpoint.url, domains=["example.org"])
+    lazy.reset()
+    return creds
+
+
+@pytest.mark.timeout(300)
+def test_an_endpoint_that_drips_its_answer_is_abandoned_as_a_timeout(
+    local_aws: InProcessStack, fast_retries: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each byte arrives within the read timeout, so only a bound on the push as a whole ends it."""
+    monkeypatch.setenv("FLAGPOST_PUSH_READ_TIMEOUT_SECONDS", "5")
+    monkeypatch.setenv("FLAGPOST_PUSH_TOTAL_TIMEOUT_SECONDS", "1")
+    lazy.reset()
+    endpoint = RawEndpoint(b"HTTP/1.1 200 OK\r\n", drip=b"X-Slow: a\r\n", every_s=0.2)
+    try:
+        creds = raw_platform(local_aws, endpoint)
+        (item_id,) = land_items(["https://example.org/drip/1"])
+        set_status(local_aws, item_id, "confirmed")
+        pump_until(local_aws, lambda: len(feed_store().attempts(creds.principal.id, 1)) >= 2, 240)
+        attempts = feed_store().attempts(creds.principal.id, 1)
+        assert all(a.get("error") in ("Timeout", "ReadTimeout") for a in attempts), attempts
+        assert deliveries(creds.principal.id) == ["pending"], "retried later, not given up on"
+    finally:
+        endpoint.stop()
+
+
+@pytest.mark.timeout(300)
+def test_a_huge_answer_body_is_never_read(local_aws: InProcessStack, fast_retries: None) -> None:
+    """200 with a 2 GB body announced (and trickled): the status is the answer; the body is closed unread."""
+    endpoint = RawEndpoint(b"HTTP/1.1 200 OK\r\nContent-Length: 2000000000\r\n\r\n", drip=b"x" * 65536, every_s=0.05)
+    try:
+        creds = raw_platform(local_aws, endpoint)
+        (item_id,) = land_items(["https://example.org/huge/1"])
+        set_status(local_aws, item_id, "confirmed")
+        pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["delivered"], 240)
+        (attempt,) = feed_store().attempts(creds.principal.id, 1)
+        assert attempt["status"] == 200
+    finally:
+        endpoint.stop()
+
+
+def test_pushes_are_signed_with_every_live_secret_during_a_rotation(local_aws: InProcessStack, receiver: Any) -> None:
+    """A receiver that still verifies with the old secret accepts pushes made after the rotation."""
+    creds, hook = push_platform(local_aws, receiver)  # the receiver holds the first secret
+    local_aws.principals().rotate(creds.principal.id)
+    lazy.reset()
+    (item_id,) = land_items(["https://example.org/rotated/1"])
+    set_status(local_aws, item_id, "confirmed")
+    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["delivered"], 60)
+    assert hook.bad_signatures == 0
+    assert len(hook.received) == 1

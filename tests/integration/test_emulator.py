@@ -11,8 +11,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from flagpost_local import emulator
 from moto import mock_aws
+
+from flagpost_local import emulator
 
 
 @pytest.fixture

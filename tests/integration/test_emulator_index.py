@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from flagpost_local.harness import InProcessStack
 
 from flagpost.store.dynamo import from_item, to_item
+from flagpost_local.harness import InProcessStack
 
 
 def _all_pages(dynamodb: Any, **request: Any) -> list[dict[str, Any]]:

@@ -15,11 +15,12 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from flagpost_local.event_sources import start_event_sources
 from flagpost_local.provision import provision
 from flagpost_local.runtime import FunctionRuntime
 from flagpost_local.template import Template
-from moto import mock_aws
 
 BODY: dict[str, Any] = {
     "Resources": {

@@ -19,8 +19,6 @@ from typing import Any
 import pytest
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 from faults import Faults, run_function_as  # type: ignore[import-not-found]
-from flagpost_local.harness import InProcessStack, Reply
-from flagpost_local.receiver import Receiver
 from ingest_support import Flagger  # type: ignore[import-not-found]
 
 from flagpost import lazy
@@ -30,6 +28,8 @@ from flagpost.models.report import Priority
 from flagpost.principals.models import IssuedCredentials, Role
 from flagpost.stats.services import stats_store
 from flagpost.webhooks import sign
+from flagpost_local.harness import InProcessStack, Reply
+from flagpost_local.receiver import Receiver
 
 # ------------------------------------------------------------------ the sender
 
@@ -163,10 +163,10 @@ def workload(
 def stored(stack: InProcessStack, table_logical_id: str) -> list[dict[str, Any]]:
     """Every record of a table, read from the emulator's own state (a Scan through the API costs a
     second per few thousand records in moto, most of it serialising the response)."""
-    from flagpost_local.runtime import ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
     from flagpost.store.dynamo import from_item
+    from flagpost_local.runtime import ACCOUNT_ID
 
     backend = dynamodb_backends[ACCOUNT_ID][stack.session.region_name]
     table = backend.get_table(stack.stack.physical(table_logical_id))

@@ -13,10 +13,10 @@ import uuid
 from typing import Any
 
 import pytest
-from flagpost_local.harness import InProcessStack, Reply
 
 from flagpost.principals.models import IssuedCredentials, Role
 from flagpost.webhooks import sign
+from flagpost_local.harness import InProcessStack, Reply
 
 HOSTILE_TEXT = {
     "nul and controls": "a\x00b\x01c\x07d\x1b[31mred\x1b[0m\x7f",

@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 import pytest
-from flagpost_local.harness import InProcessStack, Reply
 from ingest_support import Flagger  # type: ignore[import-not-found]
 from standardwebhooks.webhooks import Webhook
 
@@ -19,6 +18,7 @@ from flagpost import lazy
 from flagpost.api.problems import TooManyRequestsError
 from flagpost.principals.models import Role
 from flagpost.webhooks import sign
+from flagpost_local.harness import InProcessStack, Reply
 
 TELEGRAM_FORMS = [
     "t.me/flagpost_demo_channel",

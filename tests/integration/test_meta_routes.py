@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from flagpost_local.harness import InProcessStack
-
 from flagpost.principals.models import Role
+from flagpost_local.harness import InProcessStack
 
 
 def test_health_answers_ok_without_auth(local_aws: InProcessStack) -> None:

@@ -19,9 +19,6 @@ from typing import Any
 import pytest
 from dashboard_support import deployed_names, flagpost_metrics  # type: ignore[import-not-found]
 from delivery_support import push_platform  # type: ignore[import-not-found]
-from flagpost_local.harness import InProcessStack
-from flagpost_local.stack import LOCAL_PARAMETERS
-from flagpost_local.template import Template
 
 from flagpost import lazy
 from flagpost.delivery.services import feed_store
@@ -29,6 +26,9 @@ from flagpost.items.store import iso
 from flagpost.models.report import Priority
 from flagpost.principals.models import Role
 from flagpost.webhooks import sign
+from flagpost_local.harness import InProcessStack
+from flagpost_local.stack import LOCAL_PARAMETERS
+from flagpost_local.template import Template
 
 
 def emf_documents(output: str) -> list[dict[str, Any]]:

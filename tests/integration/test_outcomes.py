@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from delivery_support import land_items, set_status  # type: ignore[import-not-found]
-from flagpost_local.harness import InProcessStack, Reply
 
+from flagpost.items.store import iso
 from flagpost.principals.models import IssuedCredentials, Role
+from flagpost_local.harness import InProcessStack, Reply
 
 
 @pytest.fixture
@@ -49,14 +51,14 @@ def test_the_same_outcome_posted_three_times_counts_once(
     local_aws: InProcessStack, confirmed: tuple[IssuedCredentials, str, IssuedCredentials]
 ) -> None:
     platform, item_id, admin = confirmed
-    body = {"outcome": "removed", "acted_at": "2026-11-22T10:00:00Z"}
+    body = {"outcome": "removed", "acted_at": iso(datetime.now(UTC))}
     answers = [post(local_aws, platform.api_key, item_id, body) for _ in range(3)]
     assert [a.status for a in answers] == [200, 200, 200]
     assert len({a.json()["recorded_at"] for a in answers}) == 1, "a repeat answers with the outcome already stored"
     stats = platform_stats(local_aws, admin, platform.principal.id)
     assert stats["outcomes"] == 1
     assert stats["outcomes_by_type"] == {"removed": 1}
-    yearly = platform_stats(local_aws, admin, platform.principal.id, year=2026)
+    yearly = platform_stats(local_aws, admin, platform.principal.id, year=datetime.now(UTC).year)
     assert yearly["actions_by_platform"][platform.principal.id] == {"removed": 1}
     assert yearly["time_to_action"]["count"] == 1
 
@@ -144,3 +146,30 @@ def test_dsa_decision_keys_are_validated_mapped_stored_and_shown(
     stats = platform_stats(local_aws, admin, platform.principal.id)
     assert stats["outcomes"] == 1
     assert stats["outcomes_by_type"] == {"removed": 1}
+
+
+def test_a_platform_cannot_learn_which_targets_were_reported(
+    local_aws: InProcessStack, confirmed: tuple[IssuedCredentials, str, IssuedCredentials]
+) -> None:
+    """An item reported but not sent to this platform answers exactly like one never reported."""
+    _, item_id, _ = confirmed
+    other = local_aws.principals().create(Role.PLATFORM, "Elsewhere", domains=["example.net"])
+    (pending,) = land_items(["https://t.me/reported_but_not_confirmed"])
+    unknown = post(local_aws, other.api_key, "itm_000000000000000000000000", {"outcome": "removed"})
+    for reply in (post(local_aws, other.api_key, item_id, {"outcome": "removed"}),
+                  post(local_aws, other.api_key, pending, {"outcome": "removed"})):  # fmt: skip
+        assert reply.status == unknown.status == 404
+        assert reply.json()["detail"] == unknown.json()["detail"]
+
+
+def test_acted_at_must_fall_between_the_first_report_and_now(
+    local_aws: InProcessStack, confirmed: tuple[IssuedCredentials, str, IssuedCredentials]
+) -> None:
+    platform, item_id, admin = confirmed
+    now = datetime.now(UTC)
+    for when in ("1970-01-01T00:00:00Z", iso(now - timedelta(days=3)), iso(now + timedelta(days=40)),
+                 "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):  # fmt: skip
+        reply = post(local_aws, platform.api_key, item_id, {"outcome": "removed", "acted_at": when})
+        assert reply.status == 422, (when, reply.body)
+    assert post(local_aws, platform.api_key, item_id, {"outcome": "removed", "acted_at": iso(now)}).status == 200
+    assert platform_stats(local_aws, admin, platform.principal.id)["outcomes"] == 1

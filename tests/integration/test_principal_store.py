@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from flagpost_local.harness import InProcessStack
 
 from flagpost.principals import credentials
 from flagpost.principals.models import Role
 from flagpost.principals.store import DynamoPrincipalStore, InvalidApiKeyError
+from flagpost_local.harness import InProcessStack
 
 
 class Clock:
@@ -124,3 +124,25 @@ def test_a_fresh_look_at_secrets_is_rate_limited_to_once_a_second(store: DynamoP
     assert store.signing_secrets(issued.principal.id, fresh=True) == [], "a second refresh within 1 s is refused"
     clock.now += 1.0
     assert store.signing_secrets(issued.principal.id, fresh=True) == [rotated.secret, issued.secret]
+
+
+def test_at_most_two_keys_and_secrets_are_live_however_often_one_rotates(
+    store: DynamoPrincipalStore, clock: Clock
+) -> None:
+    """The contract allows two during a rotation; a second rotation retires the first key at once
+    (what to do when a key leaked)."""
+    issued = [store.create(Role.PLATFORM, "P")]
+    for _ in range(3):
+        clock.now += 60
+        issued.append(store.rotate(issued[0].principal.id))
+        clock.now += 5  # past the cache
+    live = []
+    for creds in issued:
+        try:
+            store.authenticate(creds.api_key)
+            live.append(creds.api_key)
+        except InvalidApiKeyError:
+            pass
+    assert live == [issued[-2].api_key, issued[-1].api_key]
+    secrets = store.signing_secrets(issued[0].principal.id, fresh=True)
+    assert secrets == [issued[-1].secret, issued[-2].secret]

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
-from flagpost_local.harness import InProcessStack, Reply
 
 from flagpost import lazy
 from flagpost.delivery.services import feed_store
 from flagpost.principals.models import IssuedCredentials, Role
+from flagpost_local.harness import InProcessStack, Reply
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flagpost_local.harness import InProcessStack
-from flagpost_local.template import Template
 
 from flagpost import aws
 from flagpost.config import settings
@@ -22,6 +20,8 @@ from flagpost.principals.models import IssuedCredentials, Role
 from flagpost.review.store import DynamoReviewStore, ItemWrite
 from flagpost.store.dynamo import from_item
 from flagpost.webhooks import sign
+from flagpost_local.harness import InProcessStack
+from flagpost_local.template import Template
 
 DESCRIPTION = "Recruitment video re-uploaded by the account named in report 7"
 NOTE = "Matches the hash of the known video; Ms Example checked it"

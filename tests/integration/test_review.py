@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flagpost_local.harness import InProcessStack, Reply
 
+from flagpost import lazy
 from flagpost.api.problems import ConflictError
 from flagpost.models.item import ItemStatus
 from flagpost.principals.models import IssuedCredentials, Role
@@ -21,6 +21,7 @@ from flagpost.review.models import DecisionIn, RejectReason
 from flagpost.review.service import ReviewService
 from flagpost.review.store import DynamoReviewStore
 from flagpost.webhooks import sign
+from flagpost_local.harness import InProcessStack, Reply
 
 
 class Clock:
@@ -294,6 +295,9 @@ def test_lease_route_over_http(desk: Desk) -> None:
 
 
 def test_confirm_adjusts_category_and_platforms_and_is_final(desk: Desk) -> None:
+    principals = desk.stack.principals()
+    principals.create(Role.PLATFORM, "Alpha", platform_ids=["pla_a"])
+    principals.create(Role.PLATFORM, "Beta", platform_ids=["pla_b"])
     item_id = desk.item("confirm")
     lease_id = desk.claim().json()["lease"]["lease_id"]
     reply = desk.decide(
@@ -312,6 +316,25 @@ def test_confirm_adjusts_category_and_platforms_and_is_final(desk: Desk) -> None
     assert again.status == 409
     assert "already decided" in again.json()["detail"]
     assert desk.claim(1).status == 204
+
+
+def test_a_confirmation_naming_an_unknown_or_revoked_platform_is_refused(desk: Desk) -> None:
+    """The platform would silently never receive the item: 422, naming what is unknown, and nothing decided."""
+    principals = desk.stack.principals()
+    known = principals.create(Role.PLATFORM, "Known", platform_ids=["known_platform"])
+    gone = principals.create(Role.PLATFORM, "Gone")
+    principals.revoke(gone.principal.id)
+    lazy.reset()
+    item_id = desk.item("unknown-platform")
+    lease_id = desk.claim().json()["lease"]["lease_id"]
+    for named in (["pla_doesnotexist"], [known.principal.id, "nonexistent-platform"], [gone.principal.id]):
+        reply = desk.decide(item_id, lease_id, "confirm", platforms=named)
+        assert reply.status == 422, reply.body
+        bad = " ".join(e["msg"] for e in reply.json()["errors"] if e["type"] == "unknown_platform")
+        assert all((name in bad) == (name != known.principal.id) for name in named), bad
+    assert desk.call("GET", f"/v1/review/items/{item_id}").json()["status"] == "in_review"
+    ok = desk.decide(item_id, lease_id, "confirm", platforms=[known.principal.id, "known_platform"])
+    assert ok.status == 200, ok.body
 
 
 def test_reject_needs_a_reason_from_the_enum(desk: Desk) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flagpost_local.harness import InProcessStack
 
 from flagpost import lazy
 from flagpost.principals.models import Role
+from flagpost_local.harness import InProcessStack
 
 # Route prefixes -> the one role admitted (None: open to everyone, "signed": Standard Webhooks only).
 OWNERS: list[tuple[str, str | None]] = [

@@ -7,10 +7,10 @@ from typing import Any
 
 from botocore.config import Config
 from delivery_support import set_status  # type: ignore[import-not-found]
-from flagpost_local.harness import InProcessStack
 
 from flagpost.principals.models import Role
 from flagpost.webhooks import sign
+from flagpost_local.harness import InProcessStack
 
 
 def submit(stack: InProcessStack, flagger: Any, urls: list[str], msg: str) -> list[dict[str, Any]]:

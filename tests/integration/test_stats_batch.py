@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from flagpost_local.harness import InProcessStack
 
 from flagpost.principals.models import Role
 from flagpost.stats.services import stats_store
 from flagpost.stats.store import MAX_ACTIONS, StatsNotAppliedError, StatsStore
 from flagpost.webhooks import sign
+from flagpost_local.harness import InProcessStack
 
 Record = tuple[str, Counter[str]]
 

@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from flagpost_local.harness import InProcessStack
-from flagpost_local.runtime import merged_environment
 
 from flagpost.api.app import openapi_json
+from flagpost_local.harness import InProcessStack
+from flagpost_local.runtime import merged_environment
 
 
 def _resolve(expr: Any, local_aws: InProcessStack) -> Any:

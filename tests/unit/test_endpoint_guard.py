@@ -75,3 +75,11 @@ def test_embedded_ipv4_forms() -> None:
     assert embedded_ipv4(ipaddress.IPv6Address("2002:a9fe:a9fe::")) == [ipaddress.IPv4Address("169.254.169.254")]
     assert embedded_ipv4(ipaddress.IPv6Address("64:ff9b::a9fe:a9fe")) == [ipaddress.IPv4Address("169.254.169.254")]
     assert embedded_ipv4(ipaddress.IPv6Address("2606:4700:4700::1111")) == []
+
+
+@pytest.mark.parametrize(
+    "url", ["https://a..b/", f"https://{'a' * 64}.example/", "https://-x.example/", "https://x-.example/"]
+)
+def test_host_names_must_be_dns_names(url: str) -> None:
+    with pytest.raises(UnsafeEndpointError):
+        validate_endpoint(url, resolve=False)

@@ -102,3 +102,40 @@ def test_dsa_decision_keys_are_counted_per_platform() -> None:
 def test_unchanged_items_and_other_records_count_nothing() -> None:
     assert deltas(ITEM, {**ITEM, "report_count": 5}) == Counter()
     assert deltas(None, {"sk": "HIST#x"}) == Counter()
+
+
+def test_a_reopened_item_counts_its_standing_decision_once() -> None:
+    """Rejected, reopened by a new flagger, confirmed: one decision (confirmed), not two."""
+    rejected = {
+        **ITEM,
+        "status": "rejected",
+        "decided_at": "2026-11-22T11:00:00+00:00",
+        "decisions": [{"decision": "reject", "at": "2026-11-22T11:00:00+00:00"}],
+    }
+    reopened = {**rejected, "status": "pending", "flaggers": ["fla_a", "fla_b", "fla_new"]}
+    confirmed = {
+        **reopened,
+        "status": "confirmed",
+        "decided_at": "2026-11-23T10:00:00+00:00",
+        "decisions": [*rejected["decisions"], {"decision": "confirm", "at": "2026-11-23T10:00:00+00:00"}],
+    }
+    total = deltas(ITEM, rejected) + Counter()
+    for old, new in ((rejected, reopened), (reopened, confirmed)):
+        total.update(deltas(old, new))
+    total = Counter({k: v for k, v in total.items() if v})
+    assert total["decided#confirmed"] == 1
+    assert "decided#rejected" not in total
+    assert sum(v for k, v in total.items() if k.startswith("sketch#decision#")) == 1
+    assert total["flagger_decided#fla_a"] == 1
+    assert total["flagger_confirmed#fla_a"] == 1, "fla_a's report ended confirmed: precision 1, not 0.5"
+    assert total["flagger_confirmed#fla_new"] == 1
+
+
+def test_a_retraction_turns_a_confirmation_into_a_retraction() -> None:
+    confirmed = {**ITEM, "status": "confirmed", "decided_at": "2026-11-22T10:30:00+00:00"}
+    change = deltas(confirmed, {**confirmed, "status": "retracted"})
+    assert change["decided#confirmed"] == -1
+    assert change["decided#retracted"] == 1
+    assert change["flagger_confirmed#fla_a"] == -1
+    assert "flagger_decided#fla_a" not in change
+    assert not any(k.startswith("sketch#") for k in change), "the time to decision stays counted"

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from flagpost import aws
 from flagpost.api.auth import BEARER_SECURITY, principal_store, require
@@ -24,6 +33,12 @@ from flagpost.stats.services import current_stats, report_for
 
 router = Router()  # type: ignore[no-untyped-call]
 
+# A platform name as the normalizer gives it (`telegram`, `youtube`, `internet_archive`).
+PlatformName = Annotated[
+    str,
+    BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
+    StringConstraints(pattern=r"^[a-z0-9_]{1,50}$"),
+]
 _DOMAIN = r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 
 
@@ -31,10 +46,20 @@ class PrincipalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, description="shown to people: no control or format characters")
     domains: list[str] = Field(default_factory=list, max_length=200)
-    platform_ids: list[str] = Field(default_factory=list, max_length=50)
+    platform_ids: list[PlatformName] = Field(
+        default_factory=list, max_length=50, description="normalizer platform names it owns, e.g. telegram"
+    )
     endpoint: str | None = Field(default=None, max_length=2048)
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, name: str) -> str:
+        name = name.strip()
+        if not name or any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+            raise ValueError("must be printable text: no control, bidi or other invisible format characters")
+        return name
 
     @model_validator(mode="after")
     def _platform_fields(self) -> PrincipalIn:
@@ -44,8 +69,15 @@ class PrincipalIn(BaseModel):
         for domain in self.domains:
             if not re.match(_DOMAIN, domain):
                 raise ValueError(f"not a domain name: {domain!r}")
-        self.platform_ids = [p.strip().lower() for p in self.platform_ids if p.strip()]
+        if "web" in self.platform_ids:
+            raise ValueError("`web` is every site no platform claims: own web hosts by their domains instead")
         return self
+
+
+class EmptyBody(BaseModel):
+    """What routes without a body accept: nothing (an unknown field is refused like everywhere else)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class IssuedOut(BaseModel):
@@ -130,7 +162,7 @@ def list_principals() -> PrincipalList:
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403, 404),
 )
-def rotate_principal(principal_id: PrincipalId) -> IssuedOut:
+def rotate_principal(principal_id: PrincipalId, body: Annotated[EmptyBody | None, Body()] = None) -> IssuedOut:
     require(router.current_event, Role.ADMIN)
     try:
         return IssuedOut.of(principal_store().rotate(principal_id))
@@ -145,7 +177,7 @@ def rotate_principal(principal_id: PrincipalId) -> IssuedOut:
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403, 404),
 )
-def revoke_principal(principal_id: PrincipalId) -> Revoked:
+def revoke_principal(principal_id: PrincipalId, body: Annotated[EmptyBody | None, Body()] = None) -> Revoked:
     admin = require(router.current_event, Role.ADMIN)
     if admin.id == principal_id:
         raise UnprocessableError(
@@ -171,7 +203,9 @@ class Requeued(BaseModel):
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403, 404, 422, 503),
 )
-def redeliver_platform(platform_id: PlatformId) -> tuple[Requeued, int]:
+def redeliver_platform(
+    platform_id: PlatformId, body: Annotated[EmptyBody | None, Body()] = None
+) -> tuple[Requeued, int]:
     require(router.current_event, Role.ADMIN)
     try:
         platform = principal_store().get(platform_id)

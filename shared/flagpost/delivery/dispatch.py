@@ -10,7 +10,6 @@ the push job is sent again in that case, and the platform sees the same `webhook
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from flagpost.delivery.jobs import queue_jobs
 from flagpost.delivery.routing import route
 from flagpost.models.platform_item import platform_view
 from flagpost.observability import logger
-from flagpost.principals.models import Principal, Role
+from flagpost.principals.models import Principal
 from flagpost.principals.store import DynamoPrincipalStore
 from flagpost.store.dynamo import StoreUnavailableError, from_item
 
@@ -54,7 +53,6 @@ class Dispatcher:
         self.forward_queue_url = forward_queue_url
         self._sqs = sqs
         self.on_routed = on_routed
-        self._platforms: tuple[float, list[Principal]] | None = None
 
     @property
     def sqs(self) -> Any:
@@ -62,11 +60,7 @@ class Dispatcher:
 
     def platforms(self) -> list[Principal]:
         # Read at most every few seconds: a batch of confirmations must not scan principals per record.
-        now = time.monotonic()
-        if self._platforms is None or now - self._platforms[0] > self.principals.cache_s:
-            active = [p for p in self.principals.all() if p.role is Role.PLATFORM and p.active]
-            self._platforms = (now, active)
-        return self._platforms[1]
+        return self.principals.active_platforms()
 
     def plan(self, record: dict[str, Any]) -> list[Append]:
         """The feed entries one stream record calls for (none for anything but a status change that counts)."""

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeoutError
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +40,7 @@ from flagpost.principals.store import DynamoPrincipalStore, PrincipalNotFoundErr
 from flagpost.store.dynamo import StoreUnavailableError
 
 MAX_VISIBILITY_S = 12 * 3600
+_DELTA_SECONDS = re.compile(r"[0-9]{1,9}")
 
 
 class RetryLaterError(Exception):
@@ -64,7 +68,9 @@ class Job:
 
 def backoff_s(attempt: int, base: float, cap: int = MAX_VISIBILITY_S, retry_after: str | None = None) -> int:
     """Full-jitter exponential backoff, or the endpoint's Retry-After (seconds) when it sent one."""
-    if retry_after and retry_after.strip().isdigit():
+    # Delta-seconds only, in ASCII digits (str.isdigit would also take "²", which int() refuses);
+    # an HTTP-date or anything else is ignored and the backoff applies.
+    if retry_after and _DELTA_SECONDS.fullmatch(retry_after.strip()):
         return min(MAX_VISIBILITY_S, max(1, int(retry_after.strip())))
     ceiling = min(cap, MAX_VISIBILITY_S, base * 2 ** max(0, attempt - 1))
     return max(1, int(random.uniform(ceiling / 2, ceiling)))  # noqa: S311 - jitter, not security
@@ -117,7 +123,7 @@ class Forwarder:
             secrets = self.principals.signing_secrets(job.platform_id)
             if not secrets:
                 raise UnsafeEndpointError("the platform has no live signing secret")
-            status, latency_ms, retry_after = self._post(platform.endpoint, entry, secrets[0])
+            status, latency_ms, retry_after = self._post(platform.endpoint, entry, secrets)
         except (UnsafeEndpointError, PrincipalNotFoundError) as exc:
             return self._settle(entry, attempt, {"error": str(exc)}, "failed", park=job)
         except (ClientError, BotoCoreError, StoreUnavailableError) as exc:
@@ -154,19 +160,42 @@ class Forwarder:
         config = self.config
         return backoff_s(attempt, config.forward_backoff_base_seconds, config.forward_backoff_max_seconds, retry_after)
 
-    def _post(self, endpoint: str, entry: FeedEntry, secret: str) -> tuple[int, float, str | None]:
+    def _post(self, endpoint: str, entry: FeedEntry, secrets: list[str]) -> tuple[int, float, str | None]:
+        """POST the entry, signed with every live secret; (status, latency in ms, Retry-After).
+
+        Bounded in total time, not only per socket read: an endpoint that drips its answer a byte at a
+        time is abandoned after `push_total_timeout_seconds` (a timeout, retried like any other). The
+        answer's body is never read: its status and headers are all a push needs, so a huge body costs
+        nothing.
+        """
         body = json.dumps(entry.public(), separators=(",", ":")).encode()
-        headers = {"content-type": "application/json", **webhooks.sign(body, secret, entry.webhook_id())}
+        headers = {"content-type": "application/json", **webhooks.sign(body, secrets, entry.webhook_id())}
         started = time.perf_counter()
-        reply = self.session.post(
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="push")
+        try:
+            status, retry_after = worker.submit(self._send, endpoint, body, headers).result(
+                timeout=self.config.push_total_timeout_seconds
+            )
+        except FutureTimeoutError:
+            # Closing the session's sockets ends the stuck read in the worker; later pushes get a new one.
+            self.session.close()
+            self.session = guarded_session(allow_loopback=self.config.allow_loopback_endpoints)
+            raise requests.Timeout(f"no answer within {self.config.push_total_timeout_seconds} s in all") from None
+        finally:
+            worker.shutdown(wait=False)
+        latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        return status, latency_ms, retry_after
+
+    def _send(self, endpoint: str, body: bytes, headers: dict[str, str]) -> tuple[int, str | None]:
+        with self.session.post(
             endpoint,
             data=body,
             headers=headers,
             timeout=(self.config.push_connect_timeout_seconds, self.config.push_read_timeout_seconds),
             allow_redirects=False,
-        )
-        latency_ms = round((time.perf_counter() - started) * 1000, 1)
-        return reply.status_code, latency_ms, reply.headers.get("retry-after")
+            stream=True,  # headers only: the body is closed unread
+        ) as reply:
+            return reply.status_code, reply.headers.get("retry-after")
 
     def _settle(self, entry: FeedEntry, attempt: int, result: dict[str, Any], state: str, park: Job) -> str:
         self.feed.record_attempt(entry, attempt, result, state)

@@ -11,16 +11,17 @@ Flagpost's four outcomes (`flagpost.models.dsa.REMOVING`).
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flagpost.api.problems import ConflictError, ForbiddenError, NotFoundError
+from flagpost.api.problems import ConflictError, NotFoundError, UnprocessableError
 from flagpost.delivery.feed import FeedStore
 from flagpost.items.store import iso
 from flagpost.models.outcome import DSA_FIELDS, OutcomeIn, OutcomeOut, implied_outcome
 from flagpost.review.store import DynamoReviewStore, LostRaceError
 
 _WRITE_ATTEMPTS = 3
+_NOT_SENT = "No such item among those sent to you."
 
 
 def _note_digest(note: str | None) -> str | None:
@@ -47,9 +48,12 @@ def record_outcome(
     """Store the platform's latest outcome; a repeat is a no-op. 404 unknown item, 403 not sent to it."""
     record = items.get(item_id)
     if record is None:
-        raise NotFoundError("No such item.")
+        raise NotFoundError(_NOT_SENT)
     if platform_id not in feed.routed_platforms(item_id):
-        raise ForbiddenError("This item was not sent to your platform.")
+        # Indistinguishable from an unknown item: a platform key must not tell which targets were reported.
+        raise NotFoundError(_NOT_SENT)
+    if body.acted_at is not None:
+        _check_acted_at(body.acted_at, record, now or datetime.now(UTC))
     confirmed_at = _last_confirmation_at(record)
     given = body.model_dump(mode="json", exclude_none=True)
     for _ in range(_WRITE_ATTEMPTS):
@@ -98,3 +102,22 @@ def record_outcome(
 def _last_confirmation_at(record: dict[str, Any]) -> str | None:
     times = [str(d["at"]) for d in record.get("decisions") or [] if d.get("decision") == "confirm" and d.get("at")]
     return times[-1] if times else None
+
+
+# Clocks differ a little: an action stamped a few minutes ahead of ours is taken as now.
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _check_acted_at(acted: datetime, record: dict[str, Any], now: datetime) -> None:
+    """An action cannot precede the item's first report nor lie in the future: such a time would move
+    the outcome into another year's transparency report or give a negative time to action."""
+    first_seen = datetime.fromisoformat(str(record["first_seen_at"]))
+    problem = None
+    if acted > now + _CLOCK_SKEW:
+        problem = "is in the future"
+    elif acted < first_seen:
+        problem = f"is before the item was first reported ({iso(first_seen)})"
+    if problem:
+        raise UnprocessableError(
+            f"acted_at {problem}.", errors=[{"loc": ["body", "acted_at"], "msg": problem, "type": "acted_at_range"}]
+        )

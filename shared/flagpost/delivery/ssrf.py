@@ -26,6 +26,8 @@ METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddre
 _UNCLEAN = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 
 
+# A DNS host name: labels of 1-63 letters, digits and inner hyphens, 253 characters in all.
+_HOSTNAME = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 # A host of digits, dots and hex notation only: a (possibly non-canonical) IPv4 address, not a name.
 _NUMERIC_HOST = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+))*", re.IGNORECASE)
 
@@ -115,6 +117,8 @@ def validate_endpoint(url: str, *, allow_loopback: bool = False, resolve: bool =
             raise UnsafeEndpointError(f"{host} looks like an IPv4 address: write it as four decimal numbers") from None
     if literal is not None and _unsafe_address(literal):
         raise UnsafeEndpointError(f"{host} is not a public address")
+    if literal is None and not _HOSTNAME.fullmatch(host.rstrip(".")):
+        raise UnsafeEndpointError(f"{host!r} is not a host name (labels of 1-63 letters, digits or hyphens)")
     if resolve:
         public_addresses(host, port or 443)
     return url
@@ -124,7 +128,7 @@ def public_addresses(host: str, port: int) -> list[str]:
     """Every address `host` resolves to, if all are public; refuse otherwise."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
+    except (OSError, UnicodeError, ValueError) as exc:  # IDNA refuses empty or over-long labels
         raise UnsafeEndpointError(f"cannot resolve {host}: {exc}") from None
     addresses = [str(info[4][0]) for info in infos]
     for address in addresses:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flagpost.models.dsa import (
     PUID_PATTERN,
@@ -15,6 +15,7 @@ from flagpost.models.dsa import (
     DecisionProvision,
     DecisionVisibility,
 )
+from flagpost.models.times import Instant
 
 OutcomeName = Literal["removed", "restricted", "no_action", "not_found"]
 DSA_FIELDS = (
@@ -35,7 +36,9 @@ class OutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: OutcomeName | None = Field(default=None, description="required unless DSA decision keys say what was done")
-    acted_at: AwareDatetime | None = Field(default=None, description="when the platform acted; default now")
+    acted_at: Instant | None = Field(
+        default=None, description="when the platform acted; default now; not before the item was first reported"
+    )
     note: str | None = Field(default=None, max_length=2000)
     decision_visibility: list[DecisionVisibility] | None = Field(default=None, min_length=1, max_length=7)
     decision_account: DecisionAccount | None = None

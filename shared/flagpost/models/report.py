@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from flagpost.models.times import Instant
 
 MAX_REPORTS_PER_SUBMISSION = 100
 MAX_SUBMISSION_BYTES = 256 * 1024
@@ -70,7 +72,7 @@ class ReportIn(BaseModel):
     language: str | None = Field(
         default=None, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", description="BCP 47"
     )
-    observed_at: AwareDatetime | None = None
+    observed_at: Instant | None = None
     external_id: str | None = Field(default=None, max_length=200, description="the flagger's own reference")
     evidence: Evidence | None = None
 

@@ -71,6 +71,9 @@ class PrincipalStore(ABC):
     def all(self) -> list[Principal]: ...
 
     @abstractmethod
+    def active_platforms(self) -> list[Principal]: ...
+
+    @abstractmethod
     def authenticate(self, api_key: str) -> Principal: ...
 
     @abstractmethod
@@ -254,6 +257,13 @@ class DynamoPrincipalStore(PrincipalStore):
             principals.extend(Principal.model_validate(from_item(i)) for i in page.get("Items", []))
         return sorted(principals, key=lambda p: (p.role.value, p.created_at))
 
+    def active_platforms(self) -> list[Principal]:
+        """The active platform principals, read at most every cache_s (a scan of a few hundred items)."""
+        found: list[Principal] = self._cached(
+            "platforms", lambda: [p for p in self.all() if p.role is Role.PLATFORM and p.active]
+        )
+        return found
+
     def authenticate(self, api_key: str) -> Principal:
         parsed = credentials.parse_api_key(api_key)
         if parsed is None:
@@ -367,23 +377,33 @@ class DynamoPrincipalStore(PrincipalStore):
         return principal.model_copy(update={"status": "revoked", "revoked_at": now})
 
     def _expire_writes(self, principal_id: str, not_after: int) -> list[dict[str, Any]]:
-        """Updates that give every still-unbounded key and secret of the principal an end."""
+        """Updates that end the principal's keys and secrets: the current ones at `not_after`, and any
+        still in an earlier rotation's overlap now, so that at most two of each are ever live (the
+        one just issued and the one it replaces). Rotating twice retires a compromised key at once."""
+        now = int(self._clock())
         writes: list[dict[str, Any]] = []
-        targets: list[tuple[str, str]] = []
+        targets: list[tuple[str, str, int]] = []
         for child in self._children(principal_id):
-            if child["sk"] == "PROFILE" or child.get("not_after") is not None:
+            if child["sk"] == "PROFILE":
                 continue
-            targets.append((child["pk"], child["sk"]))
+            current_end = child.get("not_after")
+            if current_end is None:
+                end = not_after
+            elif current_end > now:
+                end = min(int(current_end), now)
+            else:
+                continue  # already over
+            targets.append((child["pk"], child["sk"], end))
             if child["sk"].startswith("KEY#"):
-                targets.append((f"K#{child['sk'].removeprefix('KEY#')}", "KEY"))
-        for pk, sk in targets:
+                targets.append((f"K#{child['sk'].removeprefix('KEY#')}", "KEY", end))
+        for pk, sk, end in targets:
             writes.append(
                 {
                     "Update": {
                         "TableName": self.table,
                         "Key": to_item({"pk": pk, "sk": sk}),
                         "UpdateExpression": "SET not_after = :n, expires_at = :e",
-                        "ExpressionAttributeValues": to_item({":n": not_after, ":e": not_after + 86400}),
+                        "ExpressionAttributeValues": to_item({":n": end, ":e": end + 86400}),
                     }
                 }
             )

@@ -22,7 +22,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from flagpost import jsonsafe
-from flagpost.api.problems import BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError
+from flagpost.api.problems import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    ServiceUnavailableError,
+    UnprocessableError,
+)
 from flagpost.config import Settings, settings
 from flagpost.items.store import QUEUE_ESCALATED, iso, item_from_record, lease_active, new_note_id, note_text
 from flagpost.lazy import lazy
@@ -30,6 +36,7 @@ from flagpost.models.item import Decision, Item, ItemStatus
 from flagpost.models.outcome import OutcomeOut
 from flagpost.models.report import Priority
 from flagpost.observability import logger, metrics
+from flagpost.principals.models import Principal
 from flagpost.review.models import (
     Claimed,
     DecisionIn,
@@ -125,8 +132,10 @@ class ReviewService:
         config: Settings | None = None,
         clock: Clock = _utcnow,
         metric: MetricSink = _emit,
+        platforms: Callable[[], list[Principal]] = list,
     ) -> None:
         self.store = store
+        self.platforms = platforms
         self.config = config or settings()
         self.clock = clock
         self.metric = metric
@@ -257,6 +266,8 @@ class ReviewService:
 
     # -------------------------------------------------------------- decisions
     def decide(self, reviewer_id: str, item_id: str, decision: DecisionIn) -> Item:
+        if decision.platforms:
+            self._check_platforms(decision.platforms)
         for _ in range(DECIDE_ATTEMPTS):
             now = self.clock()
             record = self._record(item_id)
@@ -272,6 +283,27 @@ class ReviewService:
             return self._item_with_notes(item_id, now)
         self._explain_conflict(item_id, reviewer_id, decision.lease_id)
         raise AssertionError("unreachable")  # pragma: no cover - _explain_conflict always raises
+
+    def _check_platforms(self, named: list[str]) -> None:
+        """Every platform a confirmation names must exist and be active (by principal id or platform
+        name): an unknown one would silently receive nothing."""
+        known: set[str] = set()
+        for platform in self.platforms():
+            known.add(platform.id.lower())
+            known.update(platform.platform_ids)
+        unknown = [(n, name) for n, name in enumerate(named) if name.lower() not in known]
+        if unknown:
+            raise UnprocessableError(
+                f"No active platform is called {', '.join(repr(name) for _, name in unknown)}.",
+                errors=[
+                    {
+                        "loc": ["body", "platforms", n],
+                        "msg": f"no active platform is {name!r}",
+                        "type": "unknown_platform",
+                    }
+                    for n, name in unknown
+                ],
+            )
 
     def _plan_decision(
         self, record: dict[str, Any], reviewer_id: str, decision: DecisionIn, now: datetime
@@ -540,4 +572,7 @@ def _is_time(value: str) -> bool:
 def review_service() -> ReviewService:
     config = settings()
     config.require("items_table")
-    return ReviewService(DynamoReviewStore(config=config), config=config)
+    from flagpost.api.auth import principal_store
+
+    principals = principal_store()
+    return ReviewService(DynamoReviewStore(config=config), config=config, platforms=principals.active_platforms)

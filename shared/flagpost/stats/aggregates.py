@@ -12,7 +12,8 @@ from typing import Any
 
 from flagpost.stats import sketch
 
-DECIDED = ("confirmed", "rejected")
+# A retracted item was decided too: its confirmation was taken back.
+DECIDED = ("confirmed", "rejected", "retracted")
 
 
 def _seconds_between(start: str | None, end: str | None) -> float | None:
@@ -89,15 +90,27 @@ def deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Counter[st
         if old.get(field) != new.get(field):
             out[f"{field}#{old.get(field)}"] -= 1
             out[f"{field}#{new.get(field)}"] += 1
-    if new["status"] in DECIDED and old.get("status") not in DECIDED:
-        confirmed = new["status"] == "confirmed"
-        decided_at = _last_decision_at(new, "confirm" if confirmed else "reject")
-        _count(out, f"decided#{new['status']}", decided_at)
-        took = _seconds_between(new.get("first_seen_at"), decided_at)
-        if took is not None:
-            _count(out, sketch.key("decision", took), decided_at)
-        for flagger in new.get("flaggers") or []:
-            out[f"flagger_decided#{flagger}"] += 1
-            if confirmed:
-                out[f"flagger_confirmed#{flagger}"] += 1
+    if old.get("status") != new.get("status"):
+        # The standing decision counts, once: a rejected item reopened by a new flagger takes its
+        # rejection back before it is decided again, and a retraction turns a confirmation into one.
+        out.update(_decision_counts(new))
+        out.subtract(_decision_counts(old))
     return Counter({k: v for k, v in out.items() if v})
+
+
+def _decision_counts(image: dict[str, Any]) -> Counter[str]:
+    """What an item's standing decision contributes to the counters (nothing while it awaits review)."""
+    out: Counter[str] = Counter()
+    status = image.get("status")
+    if status not in DECIDED:
+        return out
+    decided_at = image.get("decided_at") or _last_decision_at(image, "reject" if status == "rejected" else "confirm")
+    _count(out, f"decided#{status}", decided_at)
+    took = _seconds_between(image.get("first_seen_at"), decided_at)
+    if took is not None:
+        _count(out, sketch.key("decision", took), decided_at)
+    for flagger in image.get("flaggers") or []:
+        out[f"flagger_decided#{flagger}"] += 1
+        if status == "confirmed":
+            out[f"flagger_confirmed#{flagger}"] += 1
+    return out

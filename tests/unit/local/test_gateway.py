@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from flagpost_local.gateway import compile_routes, http_event, match_route, response_from_result
 from flagpost_local.template import Template
 

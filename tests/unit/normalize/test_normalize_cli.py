@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+
 from flagpost_cli import main
 
 

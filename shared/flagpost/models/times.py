@@ -1,0 +1,26 @@
+"""Times that come from outside: aware, and within the years Flagpost can store and count them in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime
+
+EARLIEST_YEAR = 1990
+LATEST_YEAR = 2100
+
+
+def _in_range(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError("is not a time that can be expressed in UTC") from None
+    if not EARLIEST_YEAR <= utc.year <= LATEST_YEAR:
+        raise ValueError(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return utc
+
+
+# An RFC 3339 time with an offset, as UTC; 0001-01-01T00:00:00+01:00 (before year 1 in UTC) and
+# 9999-12-31T23:59:59-01:00 (after 9999) are refused like any other time outside the range.
+Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
