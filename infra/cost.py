@@ -46,7 +46,7 @@ class Assumptions:
     review_s_per_request: float = 0.1
     forward_s_per_push: float = 0.3  # one signed POST to the platform
     idempotency_record_kb: float = 35.0  # powertools stores the whole 100-result response (measured)
-    # Statistics counters (flagpost.stats.store): "per-batch" (the code since 2026-11-22) sums a stream
+    # Statistics counters (flagpost.adapters.dynamo.stats): "per-batch" (the code since 2026-11-22) sums a stream
     # batch's increments into transactions of one marker Put per counted record plus one ADD per
     # distinct counter; "per-record" (the code before) made a transaction per record, an ADD per counter.
     stats: str = "per-batch"
@@ -79,7 +79,7 @@ def lines(a: Assumptions) -> list[Line]:
     routed = new_items * a.confirm_share * a.platforms_per_confirmed_item
     review_requests = new_items * a.review_api_requests_per_item
 
-    # Landing (flagpost.items.store): one TransactWriteItems action per record, 2 WRU each.
+    # Landing (flagpost.adapters.dynamo.items): one TransactWriteItems action per record, 2 WRU each.
     # New target: item Put, report Put, text Put, history Put; duplicate: item Update, report, text.
     landing_txn_wru = 2 * (new_items * 4 + duplicates * 3)
     # Index writes are not transactional: review-queue and items-by-status for a new item,

@@ -7,11 +7,11 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from flagpost.delivery.dispatch import Append
-from flagpost.delivery.services import dispatcher
 from flagpost.observability import lambda_entry
-from flagpost.stats.services import stats_store
-from flagpost.stats.stream import record_changes
+from flagpost.services.dispatch import Append
+from flagpost.services.stats_stream import record_changes
+from flagpost.wiring_delivery import dispatcher
+from flagpost.wiring_stats import stats_store
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 

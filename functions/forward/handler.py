@@ -6,9 +6,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from flagpost.delivery.forward import PushRecord, handle_record
-from flagpost.delivery.services import forwarder
 from flagpost.observability import lambda_entry
+from flagpost.services.forward import PushRecord, handle_record
+from flagpost.wiring_delivery import forwarder
 
 # A batch whose records all failed still answers with batchItemFailures (each record set its own retry).
 # Bodies are parsed into push jobs by powertools' parser; a malformed one fails alone (then the DLQ).

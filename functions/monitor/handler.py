@@ -6,7 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flagpost.observability import lambda_entry, logger, metrics
-from flagpost.stats.monitor import publish
+from flagpost.services.monitor import publish
 
 
 def gauge(name: str, value: float) -> None:

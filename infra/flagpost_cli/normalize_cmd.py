@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from flagpost.normalize import NormalizeError, normalize_url
+from flagpost.domain.normalize import NormalizeError, normalize_url
 
 
 def register(subparsers: Any) -> None:

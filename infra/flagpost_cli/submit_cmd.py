@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flagpost.models.report import MAX_REPORTS_PER_SUBMISSION, MAX_SUBMISSION_BYTES
+from flagpost.domain.models.report import MAX_REPORTS_PER_SUBMISSION, MAX_SUBMISSION_BYTES
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 CSV_TARGET_FIELDS = ("target_platform", "target_type", "target_id")
@@ -113,7 +113,7 @@ def send(
     """POST one signed batch; retry 429/5xx/network errors with backoff, honouring Retry-After."""
     import requests
 
-    from flagpost.webhooks import sign
+    from flagpost.domain.webhooks import sign
 
     delay = 0.5
     last_error = ""

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 
 from flagpost import config, lazy
-from flagpost.principals.store import DynamoPrincipalStore
+from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
 from flagpost_local import emulator, event_sources
 from flagpost_local.gateway import Gateway, HttpResponse
 from flagpost_local.provision import Stack, provision

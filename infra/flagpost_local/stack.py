@@ -13,8 +13,8 @@ from typing import Any, TextIO
 import boto3
 
 from flagpost import config, lazy
-from flagpost.principals.models import IssuedCredentials, Role
-from flagpost.principals.store import DynamoPrincipalStore
+from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
+from flagpost.domain.models.principal import IssuedCredentials, Role
 from flagpost_local import emulator
 from flagpost_local.event_sources import start_event_sources
 from flagpost_local.gateway import Gateway, GatewayServer

@@ -16,8 +16,8 @@ from typing import Any
 
 import boto3
 
-from flagpost.principals.models import IssuedCredentials, Role
-from flagpost.principals.store import DynamoPrincipalStore
+from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
+from flagpost.domain.models.principal import IssuedCredentials, Role
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from flagpost.api.app import openapi_json
+from flagpost.adapters.http.app import openapi_json
 
 
 def main() -> int:

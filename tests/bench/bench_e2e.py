@@ -112,10 +112,10 @@ class _RecordingDynamo:
 
 def _landing_requests(table: str, tag: str) -> list[tuple[str, dict[str, Any]]]:
     """The DynamoDB requests `record_reports` makes to land one 100-report webhook of new targets."""
+    from flagpost.adapters.dynamo.items import DynamoItemStore, IncomingReport, Submission
     from flagpost.config import Settings
-    from flagpost.items.store import DynamoItemStore, IncomingReport, Submission
-    from flagpost.models.report import ReportIn
-    from flagpost.normalize import normalize_url
+    from flagpost.domain.models.report import ReportIn
+    from flagpost.domain.normalize import normalize_url
 
     incoming = []
     for index, raw in enumerate(_reports(tag)):
@@ -228,7 +228,7 @@ def _create_flaggers(api: str, admin_key: str, count: int) -> list[dict[str, Any
 
 
 def _signed(flagger: dict[str, Any], tag: str) -> tuple[str, bytes, dict[str, str]]:
-    from flagpost.webhooks import sign
+    from flagpost.domain.webhooks import sign
 
     body = json.dumps({"reports": _reports(tag)}).encode()
     headers = {"content-type": "application/json", **sign(body, flagger["secret"], f"bench_{uuid.uuid4().hex}")}

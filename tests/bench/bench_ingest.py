@@ -34,7 +34,7 @@ class Counter:
 
 
 def _submit(stack: Any, flagger: Any, reports: list[dict[str, Any]]) -> dict[str, Any]:
-    from flagpost.webhooks import sign
+    from flagpost.domain.webhooks import sign
 
     body = json.dumps({"reports": reports}).encode()
     reply = stack.http(
@@ -48,8 +48,9 @@ def _submit(stack: Any, flagger: Any, reports: list[dict[str, Any]]) -> dict[str
 
 
 def round_trips() -> dict[str, Any]:
-    from flagpost import aws, lazy
-    from flagpost.principals.models import Role
+    from flagpost import lazy
+    from flagpost.adapters import aws
+    from flagpost.domain.models.principal import Role
     from flagpost_local.harness import in_process_stack
     from flagpost_local.template import Template
 

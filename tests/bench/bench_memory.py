@@ -271,8 +271,8 @@ def _pollers(scene: Scene, logical_id: str) -> list[Any]:
 
 
 def _scenarios(scene: Scene, decisions: int) -> None:
-    from flagpost.models.report import MAX_SUBMISSION_BYTES
-    from flagpost.webhooks import sign
+    from flagpost.domain.models.report import MAX_SUBMISSION_BYTES
+    from flagpost.domain.webhooks import sign
     from flagpost_local.event_sources import scheduled_event
     from flagpost_local.runtime import ACCOUNT_ID
 
@@ -378,8 +378,8 @@ def measure(quick: bool = False) -> dict[str, dict[str, Any]]:
     from moto.server import ThreadedMotoServer
 
     from flagpost import config, lazy
-    from flagpost.principals.models import Role
-    from flagpost.principals.store import DynamoPrincipalStore
+    from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
+    from flagpost.domain.models.principal import Role
     from flagpost_local import emulator
     from flagpost_local.gateway import Gateway
     from flagpost_local.provision import provision

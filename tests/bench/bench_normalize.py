@@ -36,7 +36,7 @@ def _tools() -> dict[str, Callable[[str], str]]:
     from ural import normalize_url as ural_normalize
     from w3lib.url import canonicalize_url
 
-    from flagpost.normalize import normalize_url
+    from flagpost.domain.normalize import normalize_url
 
     return {
         "flagpost": lambda url: normalize_url(url).dedup_key,
@@ -86,7 +86,7 @@ class _NeverHit(dict[str, str]):
 
 def _throughput_without_host_memo(tool: Callable[[str], str], urls: list[str], seconds: float) -> float:
     """The same measure with the parser's host-name memo defeated: the cost of an all-new host each time."""
-    from flagpost.normalize import parsing
+    from flagpost.domain.normalize import parsing
 
     memo = parsing._HOST_CACHE
     parsing._HOST_CACHE = _NeverHit()

@@ -32,8 +32,8 @@ def _iso(at: datetime) -> str:
 
 def _seed(stack: Any, start: int, count: int) -> None:
     """Pending items in the shape ingest writes them, batch-written straight into the table."""
-    from flagpost.items.ids import item_id_for
-    from flagpost.store.dynamo import to_item
+    from flagpost.adapters.dynamo.client import to_item
+    from flagpost.domain.ids import item_id_for
 
     table = stack.stack.physical("ItemsTable")
     dynamodb = stack.client("dynamodb")
@@ -93,7 +93,7 @@ def _claim_p50(stack: Any, headers: dict[str, str], rounds: int) -> float:
 
 
 def measure(quick: bool = False) -> dict[str, Any]:
-    from flagpost.principals.models import Role
+    from flagpost.domain.models.principal import Role
     from flagpost_local.harness import in_process_stack
     from flagpost_local.template import Template
 

@@ -47,10 +47,10 @@ def _empty(stack: Any, table: str) -> None:
 
 
 def measure(quick: bool) -> dict[str, Any]:
-    from flagpost.principals.models import Role
-    from flagpost.stats.store import StatsStore
-    from flagpost.stats.stream import record_change, record_changes
-    from flagpost.webhooks import sign
+    from flagpost.adapters.dynamo.stats import StatsStore
+    from flagpost.domain.models.principal import Role
+    from flagpost.domain.webhooks import sign
+    from flagpost.services.stats_stream import record_change, record_changes
     from flagpost_local.harness import in_process_stack
     from flagpost_local.template import Template
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from flagpost.webhooks import sign
+from flagpost.domain.webhooks import sign
 from flagpost_local.process import RunningStack, start_local
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from flagpost.webhooks import sign
+from flagpost.domain.webhooks import sign
 from flagpost_local.process import RunningStack, start_local
 from flagpost_local.receiver import Receiver
 

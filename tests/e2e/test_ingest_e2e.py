@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from flagpost.webhooks import sign
+from flagpost.domain.webhooks import sign
 from flagpost_local.process import RunningStack
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from flagpost.webhooks import sign
+from flagpost.domain.webhooks import sign
 from flagpost_local.process import start_local
 from flagpost_local.receiver import Receiver
 

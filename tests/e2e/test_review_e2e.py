@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from flagpost.webhooks import sign
+from flagpost.domain.webhooks import sign
 from flagpost_local.process import RunningStack
 
 pytestmark = pytest.mark.e2e

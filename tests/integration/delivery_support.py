@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flagpost import lazy
-from flagpost.delivery.services import feed_store
-from flagpost.items.store import DynamoItemStore, IncomingReport, Submission
-from flagpost.models.report import ReportIn
-from flagpost.normalize import normalize_url
-from flagpost.principals.models import IssuedCredentials, Role
+from flagpost.adapters.dynamo.items import DynamoItemStore, IncomingReport, Submission
+from flagpost.domain.models.principal import IssuedCredentials, Role
+from flagpost.domain.models.report import ReportIn
+from flagpost.domain.normalize import normalize_url
+from flagpost.wiring_delivery import feed_store
 from flagpost_local.harness import InProcessStack
 from flagpost_local.receiver import Receiver
 

@@ -1,6 +1,6 @@
 """Fault injection for integration tests: botocore event hooks on the clients the product uses.
 
-The product's clients come from `flagpost.aws.client(service)` (one per service per process). A
+The product's clients come from `flagpost.adapters.aws.client(service)` (one per service per process). A
 `Faults` attaches handlers to their event systems, so product code runs unchanged:
 
 - ``before`` faults answer on ``before-call.<service>.<Operation>``: the request never reaches the
@@ -36,7 +36,7 @@ from typing import Any, Literal
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from flagpost import aws
+from flagpost.adapters import aws
 from flagpost_local.harness import InProcessStack
 
 When = Literal["before", "after"]

@@ -7,8 +7,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flagpost.principals.models import IssuedCredentials
-from flagpost.webhooks import sign
+from flagpost.domain.models.principal import IssuedCredentials
+from flagpost.domain.webhooks import sign
 from flagpost_local.harness import InProcessStack, Reply
 
 

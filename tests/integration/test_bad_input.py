@@ -13,7 +13,7 @@ import pytest
 from faults import Faults  # type: ignore[import-not-found]
 from ingest_support import Flagger  # type: ignore[import-not-found]
 
-from flagpost.principals.models import IssuedCredentials, Role
+from flagpost.domain.models.principal import IssuedCredentials, Role
 from flagpost_local.harness import InProcessStack, Reply
 
 DEEP = b'{"a":' * 5000 + b"1" + b"}" * 5000

@@ -25,8 +25,8 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
-from flagpost.principals.models import Role
-from flagpost.principals.store import DynamoPrincipalStore
+from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
+from flagpost.domain.models.principal import Role
 from flagpost_local.provision import provision
 from flagpost_local.template import Template
 

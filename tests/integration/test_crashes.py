@@ -21,14 +21,14 @@ from delivery_support import deliveries, land_items, pump_until, push_platform, 
 from faults import Faults, run_function_as  # type: ignore[import-not-found]
 
 from flagpost import lazy
-from flagpost.api.problems import ConflictError
-from flagpost.delivery.services import feed_store
-from flagpost.items.store import report_id_for
-from flagpost.principals.models import IssuedCredentials, Role
-from flagpost.review.models import DecisionIn, RejectReason
-from flagpost.review.service import ReviewService
-from flagpost.review.store import DynamoReviewStore
-from flagpost.webhooks import sign
+from flagpost.adapters.dynamo.items import report_id_for
+from flagpost.adapters.dynamo.review import DynamoReviewStore
+from flagpost.adapters.http.problems import ConflictError
+from flagpost.domain.models.principal import IssuedCredentials, Role
+from flagpost.domain.models.review import DecisionIn, RejectReason
+from flagpost.domain.webhooks import sign
+from flagpost.services.review import ReviewService
+from flagpost.wiring_delivery import feed_store
 from flagpost_local.harness import InProcessStack, Reply
 from flagpost_local.receiver import Receiver
 
@@ -64,7 +64,7 @@ def report(name: str) -> dict[str, Any]:
 
 
 def records(stack: InProcessStack, sk: str) -> list[dict[str, Any]]:
-    from flagpost.store.dynamo import from_item
+    from flagpost.adapters.dynamo.client import from_item
 
     got = stack.client("dynamodb").scan(
         TableName=stack.stack.physical("ItemsTable"),

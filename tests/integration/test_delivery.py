@@ -13,10 +13,10 @@ import pytest
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 
 from flagpost import lazy
-from flagpost.delivery.feed import FeedStore, InvalidCursorError, decode_cursor, encode_cursor
-from flagpost.delivery.routing import owns, route
-from flagpost.delivery.services import feed_store
-from flagpost.principals.models import IssuedCredentials, Principal, Role
+from flagpost.adapters.dynamo.feed import FeedStore, InvalidCursorError, decode_cursor, encode_cursor
+from flagpost.domain.models.principal import IssuedCredentials, Principal, Role
+from flagpost.domain.routing import owns, route
+from flagpost.wiring_delivery import feed_store
 from flagpost_local.harness import InProcessStack
 
 
@@ -212,7 +212,7 @@ def test_a_dead_endpoint_parks_entries_in_the_dlq_marked_failed(
     assert [a["status"] for a in log] == [503, 503, 503]
     parked = local_aws.client("sqs").receive_message(QueueUrl=local_aws.stack.physical("ForwardDeadLetterQueue"))
     assert json.loads(parked["Messages"][0]["Body"]) == {"platform_id": creds.principal.id, "seq": 1, "parked": True}
-    from flagpost.stats.services import stats_store
+    from flagpost.wiring_stats import stats_store
 
     assert stats_store().counters()[f"deliveries_failed#{creds.principal.id}"] == 1, "the failure is counted"
 
@@ -286,7 +286,7 @@ def test_only_platforms_an_item_went_to_may_report_outcomes(local_aws: InProcess
 def test_flaggers_see_platform_outcomes_on_their_reports(local_aws: InProcessStack) -> None:
     import json as _json
 
-    from flagpost.webhooks import sign
+    from flagpost.domain.webhooks import sign
 
     flagger = local_aws.principals().create(Role.FLAGGER, "F")
     telegram = platform(local_aws, "Telegram", platform_ids=["telegram"])
@@ -335,7 +335,7 @@ def test_platforms_never_see_reviewers_flaggers_or_notes(local_aws: InProcessSta
     body = json.dumps(
         {"reports": [{"url": "https://example.org/view/1", "category": "threat", "description": "why"}]}
     ).encode()
-    from flagpost.webhooks import sign
+    from flagpost.domain.webhooks import sign
 
     signed = sign(body, flagger.secret or "", "m1")
     reply = local_aws.http("POST", f"/v1/flaggers/{flagger.principal.id}/reports", body=body, headers=signed)

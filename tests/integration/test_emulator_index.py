@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from flagpost.store.dynamo import from_item, to_item
+from flagpost.adapters.dynamo.client import from_item, to_item
 from flagpost_local.harness import InProcessStack
 
 

@@ -22,12 +22,12 @@ from faults import Faults, run_function_as  # type: ignore[import-not-found]
 from ingest_support import Flagger  # type: ignore[import-not-found]
 
 from flagpost import lazy
-from flagpost.delivery.services import feed_store
-from flagpost.items.store import report_id_for
-from flagpost.models.report import Priority
-from flagpost.principals.models import IssuedCredentials, Role
-from flagpost.stats.services import stats_store
-from flagpost.webhooks import sign
+from flagpost.adapters.dynamo.items import report_id_for
+from flagpost.domain.models.principal import IssuedCredentials, Role
+from flagpost.domain.models.report import Priority
+from flagpost.domain.webhooks import sign
+from flagpost.wiring_delivery import feed_store
+from flagpost.wiring_stats import stats_store
 from flagpost_local.harness import InProcessStack, Reply
 from flagpost_local.receiver import Receiver
 
@@ -165,7 +165,7 @@ def stored(stack: InProcessStack, table_logical_id: str) -> list[dict[str, Any]]
     second per few thousand records in moto, most of it serialising the response)."""
     from moto.dynamodb.models import dynamodb_backends
 
-    from flagpost.store.dynamo import from_item
+    from flagpost.adapters.dynamo.client import from_item
     from flagpost_local.runtime import ACCOUNT_ID
 
     backend = dynamodb_backends[ACCOUNT_ID][stack.session.region_name]

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from flagpost.principals.models import IssuedCredentials, Role
-from flagpost.webhooks import sign
+from flagpost.domain.models.principal import IssuedCredentials, Role
+from flagpost.domain.webhooks import sign
 from flagpost_local.harness import InProcessStack, Reply
 
 HOSTILE_TEXT = {

@@ -15,9 +15,9 @@ from ingest_support import Flagger  # type: ignore[import-not-found]
 from standardwebhooks.webhooks import Webhook
 
 from flagpost import lazy
-from flagpost.api.problems import TooManyRequestsError
-from flagpost.principals.models import Role
-from flagpost.webhooks import sign
+from flagpost.adapters.http.problems import TooManyRequestsError
+from flagpost.domain.models.principal import Role
+from flagpost.domain.webhooks import sign
 from flagpost_local.harness import InProcessStack, Reply
 
 TELEGRAM_FORMS = [
@@ -43,7 +43,7 @@ def other_flagger(local_aws: InProcessStack) -> Flagger:
 
 
 def item_record(stack: InProcessStack, item_id: str) -> dict[str, Any]:
-    from flagpost.items.store import DynamoItemStore
+    from flagpost.adapters.dynamo.items import DynamoItemStore
 
     return DynamoItemStore().get_item(item_id).model_dump(mode="json")
 
@@ -381,7 +381,7 @@ def test_rate_limit_answers_429_with_retry_after(
 
 def test_a_webhook_retried_within_the_minute_is_charged_once(local_aws: InProcessStack) -> None:
     """A flagger retrying after a 503 (same webhook-id) must not use up its own limit."""
-    from flagpost.ingest.ratelimit import RateLimiter
+    from flagpost.adapters.dynamo.ratelimit import RateLimiter
 
     now = [600.0]
     limiter = RateLimiter(local_aws.stack.physical("PrincipalsTable"), 3, clock=lambda: now[0])
@@ -425,9 +425,9 @@ def test_flaggers_read_their_own_reports_only(
 
 def test_store_lands_twenty_simultaneous_flaggers_on_one_item_without_races(local_aws: InProcessStack) -> None:
     """Below the HTTP layer (which runs one request at a time in-process), with real thread races."""
-    from flagpost.items.store import DynamoItemStore, IncomingReport, Submission
-    from flagpost.models.report import ReportIn
-    from flagpost.normalize import normalize_url
+    from flagpost.adapters.dynamo.items import DynamoItemStore, IncomingReport, Submission
+    from flagpost.domain.models.report import ReportIn
+    from flagpost.domain.normalize import normalize_url
 
     store = DynamoItemStore()
     barrier = threading.Barrier(20)

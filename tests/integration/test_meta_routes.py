@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flagpost.principals.models import Role
+from flagpost.domain.models.principal import Role
 from flagpost_local.harness import InProcessStack
 
 

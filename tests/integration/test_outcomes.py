@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from delivery_support import land_items, set_status  # type: ignore[import-not-found]
 
-from flagpost.items.store import iso
-from flagpost.principals.models import IssuedCredentials, Role
+from flagpost.adapters.dynamo.items import iso
+from flagpost.domain.models.principal import IssuedCredentials, Role
 from flagpost_local.harness import InProcessStack, Reply
 
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from flagpost.principals import credentials
-from flagpost.principals.models import Role
-from flagpost.principals.store import DynamoPrincipalStore, InvalidApiKeyError
+from flagpost.adapters.dynamo.principals import DynamoPrincipalStore, InvalidApiKeyError
+from flagpost.domain import credentials
+from flagpost.domain.models.principal import Role
 from flagpost_local.harness import InProcessStack
 
 

@@ -8,8 +8,8 @@ import pytest
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 
 from flagpost import lazy
-from flagpost.delivery.services import feed_store
-from flagpost.principals.models import IssuedCredentials, Role
+from flagpost.domain.models.principal import IssuedCredentials, Role
+from flagpost.wiring_delivery import feed_store
 from flagpost_local.harness import InProcessStack, Reply
 
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from flagpost import aws
+from flagpost.adapters import aws
+from flagpost.adapters.dynamo.client import from_item
+from flagpost.adapters.dynamo.review import DynamoReviewStore, ItemWrite
 from flagpost.config import settings
-from flagpost.principals.models import IssuedCredentials, Role
-from flagpost.review.store import DynamoReviewStore, ItemWrite
-from flagpost.store.dynamo import from_item
-from flagpost.webhooks import sign
+from flagpost.domain.models.principal import IssuedCredentials, Role
+from flagpost.domain.webhooks import sign
 from flagpost_local.harness import InProcessStack
 from flagpost_local.template import Template
 

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from flagpost import lazy
-from flagpost.api.problems import ConflictError
-from flagpost.models.item import ItemStatus
-from flagpost.principals.models import IssuedCredentials, Role
-from flagpost.review.models import DecisionIn, RejectReason
-from flagpost.review.service import ReviewService
-from flagpost.review.store import DynamoReviewStore
-from flagpost.webhooks import sign
+from flagpost.adapters.dynamo.review import DynamoReviewStore
+from flagpost.adapters.http.problems import ConflictError
+from flagpost.domain.models.item import ItemStatus
+from flagpost.domain.models.principal import IssuedCredentials, Role
+from flagpost.domain.models.review import DecisionIn, RejectReason
+from flagpost.domain.webhooks import sign
+from flagpost.services.review import ReviewService
 from flagpost_local.harness import InProcessStack, Reply
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from flagpost import lazy
-from flagpost.principals.models import Role
+from flagpost.domain.models.principal import Role
 from flagpost_local.harness import InProcessStack
 
 # Route prefixes -> the one role admitted (None: open to everyone, "signed": Standard Webhooks only).

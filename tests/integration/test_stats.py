@@ -8,8 +8,8 @@ from typing import Any
 from botocore.config import Config
 from delivery_support import set_status  # type: ignore[import-not-found]
 
-from flagpost.principals.models import Role
-from flagpost.webhooks import sign
+from flagpost.domain.models.principal import Role
+from flagpost.domain.webhooks import sign
 from flagpost_local.harness import InProcessStack
 
 

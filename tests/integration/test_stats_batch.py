@@ -12,10 +12,10 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from flagpost.principals.models import Role
-from flagpost.stats.services import stats_store
-from flagpost.stats.store import MAX_ACTIONS, StatsNotAppliedError, StatsStore
-from flagpost.webhooks import sign
+from flagpost.adapters.dynamo.stats import MAX_ACTIONS, StatsNotAppliedError, StatsStore
+from flagpost.domain.models.principal import Role
+from flagpost.domain.webhooks import sign
+from flagpost.wiring_stats import stats_store
 from flagpost_local.harness import InProcessStack
 
 Record = tuple[str, Counter[str]]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flagpost.api.app import openapi_json
+from flagpost.adapters.http.app import openapi_json
 from flagpost_local.harness import InProcessStack
 from flagpost_local.runtime import merged_environment
 

@@ -29,7 +29,7 @@ def test_webhooks_of_100_cost_one_api_request_per_100_reports(cost: ModuleType) 
 
 def test_summing_counters_per_batch_and_more_duplicates_cost_less(cost: ModuleType) -> None:
     base = cost.Assumptions()
-    assert base.stats == "per-batch", "the code sums a stream batch's counters (flagpost.stats.store)"
+    assert base.stats == "per-batch", "the code sums a stream batch's counters (flagpost.adapters.dynamo.stats)"
     per_record = dataclasses.replace(base, stats="per-record")
     all_new = dataclasses.replace(base, new_item_share=1.0)
     assert cost.total(cost.lines(base)) < cost.total(cost.lines(per_record))

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from flagpost.delivery.ssrf import UnsafeEndpointError, embedded_ipv4, validate_endpoint
+from flagpost.adapters.ssrf import UnsafeEndpointError, embedded_ipv4, validate_endpoint
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flagpost.delivery.forward import MAX_VISIBILITY_S, backoff_s
+from flagpost.services.forward import MAX_VISIBILITY_S, backoff_s
 
 
 @pytest.mark.parametrize("header", ["3", " 3 ", "003"])

@@ -8,7 +8,7 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flagpost.stats import sketch
+from flagpost.domain import sketch
 
 durations = st.floats(min_value=0.002, max_value=400 * 86400, allow_nan=False, allow_infinity=False)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from flagpost.stats.aggregates import deltas
-from flagpost.stats.sketch import key
+from flagpost.domain.aggregates import deltas
+from flagpost.domain.sketch import key
 
 ITEM = {
     "sk": "ITEM",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import flagpost.normalize
-from flagpost.normalize import Target, normalize_target, normalize_url
+import flagpost.domain.normalize
+from flagpost.domain.normalize import Target, normalize_target, normalize_url
 
 # (platform, type, id) -> every spelling that must name exactly that target.
 FORMS: dict[tuple[str, str, str], list[str]] = {
@@ -486,7 +486,7 @@ def test_target_is_frozen() -> None:
 def test_the_normalizer_cannot_reach_the_network() -> None:
     """No module of the package imports a network client: a reported URL is text, never a request."""
     forbidden = {"socket", "ssl", "http", "urllib.request", "requests", "httpx", "aiohttp", "boto3", "botocore"}
-    package = Path(flagpost.normalize.__file__).parent
+    package = Path(flagpost.domain.normalize.__file__).parent
     imported: set[str] = set()
     for source in package.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):

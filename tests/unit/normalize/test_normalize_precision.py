@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from test_normalize_forms import FORMS  # type: ignore[import-not-found]
 
-from flagpost.normalize import NormalizeError, Target, normalize_target, normalize_url
+from flagpost.domain.normalize import NormalizeError, Target, normalize_target, normalize_url
 
 # NORMALIZE_EXAMPLES=20000 for a long hunt; the default keeps the unit tier at a few seconds.
 EXAMPLES = int(os.environ.get("NORMALIZE_EXAMPLES", "150"))

@@ -9,7 +9,7 @@ import string
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from flagpost.normalize import NormalizeError, Target, normalize_target, normalize_url
+from flagpost.domain.normalize import NormalizeError, Target, normalize_target, normalize_url
 
 # NORMALIZE_EXAMPLES=20000 for a long hunt; the default keeps the unit tier at a few seconds.
 MANY = settings(max_examples=int(os.environ.get("NORMALIZE_EXAMPLES", "400")), deadline=None)

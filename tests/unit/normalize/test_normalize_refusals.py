@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flagpost.normalize import REASONS, NormalizeError, normalize_target, normalize_url
+from flagpost.domain.normalize import REASONS, NormalizeError, normalize_target, normalize_url
 
 
 @pytest.mark.parametrize(

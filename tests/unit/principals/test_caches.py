@@ -6,7 +6,7 @@ import contextlib
 import secrets
 from typing import Any
 
-from flagpost.principals.store import CACHE_ENTRIES, DynamoPrincipalStore, InvalidApiKeyError
+from flagpost.adapters.dynamo.principals import CACHE_ENTRIES, DynamoPrincipalStore, InvalidApiKeyError
 
 
 class NoItems:

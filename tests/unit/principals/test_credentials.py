@@ -7,7 +7,7 @@ import base64
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flagpost.principals import credentials
+from flagpost.domain import credentials
 
 
 def test_new_keys_parse_back_and_verify() -> None:

@@ -1,0 +1,416 @@
+"""Stores principals in DynamoDB: API keys as salted hashes, signing secrets as KMS ciphertexts.
+
+Layout of the principals table (pk, sk):
+- ``P#<id>``, ``PROFILE``: the Principal.
+- ``P#<id>``, ``SECRET#<created_at>``: one signing secret, KMS-encrypted, with ``not_after`` once rotated out.
+- ``P#<id>``, ``KEY#<key_id>``: which keys the principal has, so rotation need not scan.
+- ``K#<key_id>``, ``KEY``: one API key: salt, SHA-256 digest, principal id, ``not_after`` once rotated out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from cachetools import TTLCache
+
+from flagpost.adapters import aws
+from flagpost.adapters.dynamo.client import from_item, raise_unavailable_if_transient, to_item
+from flagpost.domain import credentials
+from flagpost.domain.models.principal import IssuedCredentials, Principal, Role
+
+# Cached look-ups per warm function: principals, key verdicts and secrets of this many callers at most.
+CACHE_ENTRIES = 1024
+# A signature that matches no cached secret reloads the secrets at most this often per principal.
+REFRESH_INTERVAL_S = 1.0
+SECRET_CONTEXT_PURPOSE = "flagpost-webhook-signing"  # noqa: S105 - a KMS context label, not a secret
+
+
+class PrincipalNotFoundError(LookupError):
+    pass
+
+
+class InvalidApiKeyError(PermissionError):
+    """Unknown, malformed, rotated-out or revoked key: the caller cannot tell which, by design."""
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    key_id: str
+    principal_id: str
+    salt: bytes
+    digest: bytes
+    not_after: float | None
+
+
+class PrincipalStore(ABC):
+    """What the rest of Flagpost needs from principal storage."""
+
+    @abstractmethod
+    def create(
+        self,
+        role: Role,
+        name: str,
+        *,
+        domains: list[str] | None = None,
+        platform_ids: list[str] | None = None,
+        endpoint: str | None = None,
+    ) -> IssuedCredentials: ...
+
+    @abstractmethod
+    def get(self, principal_id: str) -> Principal: ...
+
+    @abstractmethod
+    def all(self) -> list[Principal]: ...
+
+    @abstractmethod
+    def active_platforms(self) -> list[Principal]: ...
+
+    @abstractmethod
+    def authenticate(self, api_key: str) -> Principal: ...
+
+    @abstractmethod
+    def signing_secrets(self, principal_id: str, *, fresh: bool = False) -> list[str]: ...
+
+    @abstractmethod
+    def rotate(self, principal_id: str) -> IssuedCredentials: ...
+
+    @abstractmethod
+    def revoke(self, principal_id: str) -> Principal: ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DynamoPrincipalStore(PrincipalStore):
+    def __init__(
+        self,
+        table: str,
+        kms_key_id: str,
+        *,
+        rotation_overlap_s: int = 24 * 3600,
+        cache_s: float = 4.0,
+        dynamodb: Any = None,
+        kms: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.table = table
+        self.kms_key_id = kms_key_id
+        self.rotation_overlap_s = rotation_overlap_s
+        self.cache_s = cache_s
+        self._dynamodb = dynamodb
+        self._kms = kms
+        self._clock = clock
+        # Keyed by what callers send (API keys, principal ids from URLs): bounded in size and age, so
+        # that a flood of made-up keys or ids cannot grow a warm function's memory without end.
+        self._cache: TTLCache[str, Any] = TTLCache(maxsize=CACHE_ENTRIES, ttl=max(cache_s, 1e-6), timer=clock)
+        self._refreshed: TTLCache[str, float] = TTLCache(maxsize=CACHE_ENTRIES, ttl=REFRESH_INTERVAL_S, timer=clock)
+        self._cache_lock = threading.Lock()
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._dynamodb or aws.client("dynamodb")
+
+    @property
+    def kms(self) -> Any:
+        return self._kms or aws.client("kms")
+
+    # ---------------------------------------------------------------- cache
+    def _cached(self, key: str, load: Callable[[], Any]) -> Any:
+        with self._cache_lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = load()
+        if self.cache_s > 0:
+            with self._cache_lock:
+                self._cache[key] = value
+        return value
+
+    # ------------------------------------------------------------- creation
+    def create(
+        self,
+        role: Role,
+        name: str,
+        *,
+        domains: list[str] | None = None,
+        platform_ids: list[str] | None = None,
+        endpoint: str | None = None,
+    ) -> IssuedCredentials:
+        principal = Principal(
+            id=credentials.new_principal_id(role.value),
+            role=role,
+            name=name,
+            domains=sorted({d.lower().strip(".") for d in domains or []}),
+            platform_ids=sorted({p.lower() for p in platform_ids or []}),
+            endpoint=endpoint,
+            created_at=_now(),
+        )
+        api_key, key_items = self._new_key_items(principal.id)
+        writes = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_item({"pk": f"P#{principal.id}", "sk": "PROFILE", **self._profile(principal)}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            *({"Put": {"TableName": self.table, "Item": item}} for item in key_items),
+        ]
+        secret = None
+        if role.signs_webhooks:
+            secret, secret_item = self._new_secret_item(principal.id)
+            writes.append({"Put": {"TableName": self.table, "Item": secret_item}})
+        self._transact(writes)
+        return IssuedCredentials(principal=principal, api_key=api_key, secret=secret)
+
+    @staticmethod
+    def _profile(principal: Principal) -> dict[str, Any]:
+        return principal.model_dump(mode="json", exclude_none=True)
+
+    def _new_key_items(self, principal_id: str) -> tuple[str, list[dict[str, Any]]]:
+        api_key, parsed = credentials.new_api_key()
+        salt = credentials.new_salt()
+        created = _now().isoformat()
+        lookup = to_item(
+            {
+                "pk": f"K#{parsed.key_id}",
+                "sk": "KEY",
+                "principal_id": principal_id,
+                "salt": salt,
+                "digest": credentials.hash_secret(salt, parsed.secret),
+                "created_at": created,
+            }
+        )
+        ref = to_item({"pk": f"P#{principal_id}", "sk": f"KEY#{parsed.key_id}", "created_at": created})
+        return api_key, [lookup, ref]
+
+    def _new_secret_item(self, principal_id: str) -> tuple[str, dict[str, Any]]:
+        secret = credentials.new_signing_secret()
+        ciphertext = self.kms.encrypt(
+            KeyId=self.kms_key_id,
+            Plaintext=secret.encode("ascii"),
+            EncryptionContext={"principal": principal_id, "purpose": SECRET_CONTEXT_PURPOSE},
+        )["CiphertextBlob"]
+        created = _now().isoformat()
+        item = to_item(
+            {
+                "pk": f"P#{principal_id}",
+                "sk": f"SECRET#{created}",
+                "ciphertext": ciphertext,
+                "created_at": created,
+            }
+        )
+        return secret, item
+
+    def _transact(self, writes: list[dict[str, Any]]) -> None:
+        try:
+            self.dynamodb.transact_write_items(TransactItems=writes)
+        except ClientError as exc:
+            raise_unavailable_if_transient(exc)
+            raise
+
+    # --------------------------------------------------------------- reads
+    def get(self, principal_id: str) -> Principal:
+        try:
+            got = self.dynamodb.get_item(
+                TableName=self.table,
+                Key=to_item({"pk": f"P#{principal_id}", "sk": "PROFILE"}),
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise_unavailable_if_transient(exc)
+            raise
+        if "Item" not in got:
+            raise PrincipalNotFoundError(principal_id)
+        return Principal.model_validate(from_item(got["Item"]))
+
+    def get_active(self, principal_id: str) -> Principal | None:
+        """The principal if it exists and is active; cached for at most cache_s (revocation bites < 5 s)."""
+
+        def load() -> Principal | None:
+            try:
+                principal = self.get(principal_id)
+            except PrincipalNotFoundError:
+                return None
+            return principal if principal.active else None
+
+        found: Principal | None = self._cached(f"principal:{principal_id}", load)
+        return found
+
+    def all(self) -> list[Principal]:
+        # The table holds a few hundred principals at most; admins list them rarely.
+        principals: list[Principal] = []
+        paginator = self.dynamodb.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=self.table,
+            FilterExpression="sk = :p",
+            ExpressionAttributeValues=to_item({":p": "PROFILE"}),
+        ):
+            principals.extend(Principal.model_validate(from_item(i)) for i in page.get("Items", []))
+        return sorted(principals, key=lambda p: (p.role.value, p.created_at))
+
+    def active_platforms(self) -> list[Principal]:
+        """The active platform principals, read at most every cache_s (a scan of a few hundred items)."""
+        found: list[Principal] = self._cached(
+            "platforms", lambda: [p for p in self.all() if p.role is Role.PLATFORM and p.active]
+        )
+        return found
+
+    def authenticate(self, api_key: str) -> Principal:
+        parsed = credentials.parse_api_key(api_key)
+        if parsed is None:
+            raise InvalidApiKeyError("malformed key")
+        # The cache key is a digest: the key itself is never kept in memory longer than the request.
+        digest = hashlib.sha256(api_key.encode()).hexdigest()
+        principal: Principal | None = self._cached(f"auth:{digest}", lambda: self._authenticate(parsed))
+        if principal is None:
+            raise InvalidApiKeyError("invalid key")
+        return principal
+
+    def _authenticate(self, parsed: credentials.ParsedApiKey) -> Principal | None:
+        got = self.dynamodb.get_item(
+            TableName=self.table, Key=to_item({"pk": f"K#{parsed.key_id}", "sk": "KEY"}), ConsistentRead=True
+        )
+        if "Item" not in got:
+            return None
+        stored = from_item(got["Item"])
+        if not credentials.verify_secret(stored["salt"], parsed.secret, stored["digest"]):
+            return None
+        not_after = stored.get("not_after")
+        if not_after is not None and not_after <= self._clock():
+            return None
+        try:
+            principal = self.get(stored["principal_id"])
+        except PrincipalNotFoundError:
+            return None
+        return principal if principal.active else None
+
+    def signing_secrets(self, principal_id: str, *, fresh: bool = False) -> list[str]:
+        """The live secrets, newest first (two while a rotation overlaps).
+
+        `fresh=True` (after a signature did not match the cached secrets) reloads them, at most once a
+        second per principal, so that a just-rotated secret works at once without letting forged
+        requests turn every call into a KMS decrypt.
+        """
+        key = f"secrets:{principal_id}"
+        if fresh:
+            with self._cache_lock:
+                allowed = principal_id not in self._refreshed
+                if allowed:
+                    self._refreshed[principal_id] = self._clock()
+                    self._cache.pop(key, None)
+            if not allowed:
+                return []
+        secrets_: list[str] = self._cached(key, lambda: self._load_secrets(principal_id))
+        return secrets_
+
+    def _load_secrets(self, principal_id: str) -> list[str]:
+        now = self._clock()
+        live = [
+            i for i in self._children(principal_id, "SECRET#") if i.get("not_after") is None or i["not_after"] > now
+        ]
+        return [
+            self.kms.decrypt(
+                CiphertextBlob=item["ciphertext"],
+                EncryptionContext={"principal": principal_id, "purpose": SECRET_CONTEXT_PURPOSE},
+            )["Plaintext"].decode("ascii")
+            for item in live
+        ]
+
+    def _children(self, principal_id: str, prefix: str = "") -> list[dict[str, Any]]:
+        """The principal's items whose sort key starts with `prefix`, newest first."""
+        condition, values = "pk = :pk", {":pk": f"P#{principal_id}"}
+        if prefix:
+            condition, values = f"{condition} AND begins_with(sk, :s)", {**values, ":s": prefix}
+        got = self.dynamodb.query(
+            TableName=self.table,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=to_item(values),
+            ConsistentRead=True,
+            ScanIndexForward=False,
+        )
+        return [from_item(i) for i in got.get("Items", [])]
+
+    # ------------------------------------------------------------ lifecycle
+    def rotate(self, principal_id: str) -> IssuedCredentials:
+        """A new key (and secret); the old ones keep working for the rotation overlap, then expire."""
+        principal = self.get(principal_id)
+        if not principal.active:
+            raise PrincipalNotFoundError(principal_id)
+        not_after = int(self._clock()) + self.rotation_overlap_s
+        writes = self._expire_writes(principal_id, not_after)
+        api_key, key_items = self._new_key_items(principal_id)
+        writes.extend({"Put": {"TableName": self.table, "Item": item}} for item in key_items)
+        secret = None
+        if principal.role.signs_webhooks:
+            secret, secret_item = self._new_secret_item(principal_id)
+            writes.append({"Put": {"TableName": self.table, "Item": secret_item}})
+        self._transact(writes)
+        self._forget(principal_id)
+        return IssuedCredentials(principal=principal, api_key=api_key, secret=secret)
+
+    def revoke(self, principal_id: str) -> Principal:
+        principal = self.get(principal_id)
+        now = _now()
+        writes = self._expire_writes(principal_id, int(self._clock()))
+        writes.append(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": to_item({"pk": f"P#{principal_id}", "sk": "PROFILE"}),
+                    "UpdateExpression": "SET #s = :r, revoked_at = :t",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": to_item({":r": "revoked", ":t": now.isoformat()}),
+                }
+            }
+        )
+        self._transact(writes)
+        self._forget(principal_id)
+        return principal.model_copy(update={"status": "revoked", "revoked_at": now})
+
+    def _expire_writes(self, principal_id: str, not_after: int) -> list[dict[str, Any]]:
+        """Updates that end the principal's keys and secrets: the current ones at `not_after`, and any
+        still in an earlier rotation's overlap now, so that at most two of each are ever live (the
+        one just issued and the one it replaces). Rotating twice retires a compromised key at once."""
+        now = int(self._clock())
+        writes: list[dict[str, Any]] = []
+        targets: list[tuple[str, str, int]] = []
+        for child in self._children(principal_id):
+            if child["sk"] == "PROFILE":
+                continue
+            current_end = child.get("not_after")
+            if current_end is None:
+                end = not_after
+            elif current_end > now:
+                end = min(int(current_end), now)
+            else:
+                continue  # already over
+            targets.append((child["pk"], child["sk"], end))
+            if child["sk"].startswith("KEY#"):
+                targets.append((f"K#{child['sk'].removeprefix('KEY#')}", "KEY", end))
+        for pk, sk, end in targets:
+            writes.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": to_item({"pk": pk, "sk": sk}),
+                        "UpdateExpression": "SET not_after = :n, expires_at = :e",
+                        "ExpressionAttributeValues": to_item({":n": end, ":e": end + 86400}),
+                    }
+                }
+            )
+        return writes
+
+    def _forget(self, principal_id: str) -> None:
+        with self._cache_lock:
+            self._cache.pop(f"secrets:{principal_id}", None)
+            self._cache.pop(f"principal:{principal_id}", None)
+            # Cached API-key verdicts for this principal age out within cache_s (<= 5 s).

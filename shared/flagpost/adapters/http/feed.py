@@ -1,0 +1,65 @@
+"""Platform routes: the pull feed of confirmed and retracted items, and outcomes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel
+
+from flagpost.adapters.dynamo.feed import InvalidCursorError, decode_cursor, encode_cursor
+from flagpost.adapters.dynamo.review import DynamoReviewStore
+from flagpost.adapters.http.auth import BEARER_SECURITY, require
+from flagpost.adapters.http.params import ItemId
+from flagpost.adapters.http.problems import BadRequestError, problem_responses
+from flagpost.domain.models.outcome import OutcomeIn, OutcomeOut
+from flagpost.domain.models.principal import Role
+from flagpost.services.outcomes import record_outcome
+from flagpost.wiring_delivery import feed_store
+
+router = Router()  # type: ignore[no-untyped-call]
+
+
+class Entry(BaseModel):
+    seq: int
+    op: str
+    item: dict[str, object]
+
+
+class FeedPage(BaseModel):
+    entries: list[Entry]
+    next_cursor: str
+
+
+@router.get(
+    "/v1/feed",
+    summary="Your feed: upserts and retractions in seq order; resume from next_cursor",
+    tags=["platform"],
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401, 403),
+)
+def read_feed(
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> FeedPage:
+    platform = require(router.current_event, Role.PLATFORM)
+    try:
+        after = decode_cursor(cursor)
+    except InvalidCursorError:
+        raise BadRequestError("The cursor is not one this feed gave out.") from None
+    entries = feed_store().read(platform.id, after, limit)
+    last = entries[-1].seq if entries else after
+    return FeedPage(entries=[Entry(**e.public()) for e in entries], next_cursor=encode_cursor(last))
+
+
+@router.post(
+    "/v1/feed/items/<item_id>/outcome",
+    summary="Report what you did with an item sent to you",
+    tags=["platform"],
+    security=BEARER_SECURITY,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def post_outcome(item_id: ItemId, outcome: OutcomeIn) -> OutcomeOut:
+    platform = require(router.current_event, Role.PLATFORM)
+    return record_outcome(DynamoReviewStore(), feed_store(), platform.id, item_id, outcome)

@@ -1,0 +1,134 @@
+"""Reviewer routes: claim, renew or release a lease, decide, retract, list and read items, queue counts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from flagpost.adapters.http.auth import BEARER_SECURITY, require
+from flagpost.adapters.http.params import ItemId
+from flagpost.adapters.http.problems import problem_responses
+from flagpost.domain.models.item import ItemStatus
+from flagpost.domain.models.principal import Principal, Role
+from flagpost.domain.models.review import (
+    Claimed,
+    ClaimIn,
+    DecisionIn,
+    DecisionOut,
+    ItemDetail,
+    ItemList,
+    LeaseIn,
+    LeaseOut,
+    QueueCounts,
+    RetractIn,
+)
+from flagpost.services.review import review_service
+
+router = Router()  # type: ignore[no-untyped-call]
+
+TAGS = ["reviewer"]
+
+
+def _reviewer() -> Principal:
+    # Reviewers only: admins read statistics through /v1/stats, not the queue (docs/review.md).
+    return require(router.current_event, Role.REVIEWER)
+
+
+@router.post(
+    "/v1/review/claim",
+    summary="Lease the most urgent item awaiting review (priority, then due_at)",
+    tags=TAGS,
+    security=BEARER_SECURITY,
+    responses={
+        200: {"description": "The item and your lease", "content": {"application/json": {"model": Claimed}}},
+        204: {"description": "Nothing awaits review in this queue"},
+        **problem_responses(400, 401, 403, 422, 503),
+    },
+)
+def claim(body: Annotated[ClaimIn | None, Body()] = None) -> Response[str]:
+    reviewer = _reviewer()
+    claimed = review_service().claim(reviewer.id, (body or ClaimIn()).queue)
+    if claimed is None:
+        return Response(status_code=204, body="")
+    return Response(status_code=200, content_type="application/json", body=claimed.model_dump_json())
+
+
+@router.post(
+    "/v1/review/items/<item_id>/lease",
+    summary="Renew or release your lease on an item",
+    tags=TAGS,
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
+)
+def lease(item_id: ItemId, body: LeaseIn) -> LeaseOut:
+    reviewer = _reviewer()
+    return review_service().lease(reviewer.id, item_id, body.lease_id, body.action)
+
+
+@router.post(
+    "/v1/review/items/<item_id>/decision",
+    summary="Confirm, reject (with a reason) or escalate the item you hold the lease on",
+    description="409 when the lease is not held (expired, released, someone else's) or the item is decided. "
+    "threat_to_life items need confirmations from two different reviewers.",
+    tags=TAGS,
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
+)
+def decide(item_id: ItemId, body: DecisionIn) -> DecisionOut:
+    reviewer = _reviewer()
+    return DecisionOut(item=review_service().decide(reviewer.id, item_id, body))
+
+
+@router.post(
+    "/v1/review/items/<item_id>/retract",
+    summary="Retract a confirmed item (platforms then receive a tombstone)",
+    tags=TAGS,
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
+)
+def retract(item_id: ItemId, body: RetractIn) -> DecisionOut:
+    reviewer = _reviewer()
+    return DecisionOut(item=review_service().retract(reviewer.id, item_id, body.reason))
+
+
+@router.get(
+    "/v1/review/items",
+    summary="Items of one status, oldest due_at first (overdue items carry overdue=true)",
+    tags=TAGS,
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401, 403, 422, 503),
+)
+def list_items(
+    status: Annotated[ItemStatus, Query()] = ItemStatus.PENDING,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> ItemList:
+    _reviewer()
+    return review_service().list_items(status, limit, cursor)
+
+
+@router.get(
+    "/v1/review/items/<item_id>",
+    summary="One item with its reports and its full, append-only history",
+    tags=TAGS,
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401, 403, 404, 422, 503),
+)
+def get_item(item_id: ItemId) -> ItemDetail:
+    _reviewer()
+    return review_service().detail(item_id)
+
+
+@router.get(
+    "/v1/review/queue",
+    summary="How many items wait, are leased and are overdue in each queue",
+    tags=TAGS,
+    security=BEARER_SECURITY,
+    responses=problem_responses(401, 403, 503),
+)
+def queue_counts() -> QueueCounts:
+    _reviewer()
+    return review_service().counts()

@@ -1,0 +1,1 @@
+"""Static assets of the HTTP API: the reviewer console page (console.html)."""

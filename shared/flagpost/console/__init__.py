@@ -1,1 +1,0 @@
-"""The reviewer console: one static page, committed as is (no build step, no CDN)."""

@@ -1,1 +1,0 @@
-"""Delivery to platforms: routing, the pull feed, signed pushes, outcomes."""

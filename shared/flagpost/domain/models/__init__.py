@@ -1,0 +1,1 @@
+"""The domain's data: what is reported, reviewed, decided, delivered and counted."""

@@ -1,0 +1,156 @@
+"""What reviewers send and receive: claims, leases, decisions, retractions, item listings and details."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from flagpost.domain.models.item import Item
+from flagpost.domain.models.outcome import OutcomeOut
+from flagpost.domain.models.report import Category, Priority
+
+QueueName = Literal["default", "escalated"]
+PLATFORM_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,100}$"
+
+
+class RejectReason(StrEnum):
+    NOT_TERRORIST_CONTENT = "not_terrorist_content"
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence"
+    CONTENT_UNAVAILABLE = "content_unavailable"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+class ClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    queue: QueueName = "default"
+
+
+class Lease(BaseModel):
+    lease_id: str
+    expires_at: datetime
+
+
+class Claimed(BaseModel):
+    item: Item
+    lease: Lease
+
+
+class LeaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lease_id: str = Field(min_length=1, max_length=100)
+    action: Literal["renew", "release"]
+
+
+class LeaseOut(BaseModel):
+    item_id: str
+    action: Literal["renew", "release"]
+    lease: Lease | None = Field(description="the renewed lease; null once released")
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    lease_id: str = Field(min_length=1, max_length=100)
+    decision: Literal["confirm", "reject", "escalate"]
+    category: Category | None = Field(default=None, description="confirm only: the category the reviewer sets")
+    reason: RejectReason | None = Field(default=None, description="required for reject, refused otherwise")
+    platforms: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="confirm only: platform principals to deliver to besides those owning the target",
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _fields_fit_the_decision(self) -> DecisionIn:
+        if self.decision == "reject" and self.reason is None:
+            raise ValueError("a rejection needs a `reason`")
+        if self.decision != "reject" and self.reason is not None:
+            raise ValueError("`reason` belongs to a rejection only")
+        if self.decision != "confirm" and (self.category is not None or self.platforms):
+            raise ValueError("`category` and `platforms` belong to a confirmation only")
+        if self.platforms:
+            bad = [p for p in self.platforms if not re.fullmatch(PLATFORM_ID_PATTERN, p)]
+            if bad:
+                raise ValueError(f"not platform ids: {bad!r}")
+            self.platforms = sorted(set(self.platforms))
+        return self
+
+
+class DecisionOut(BaseModel):
+    item: Item
+
+
+class RetractIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ItemList(BaseModel):
+    items: list[Item]
+    next_cursor: str | None = None
+
+
+class ReportSummary(BaseModel):
+    """One report as a reviewer sees it. Every string is data to show as text, never markup or a link."""
+
+    report_id: str
+    flagger_id: str
+    received_at: datetime
+    category: Category
+    priority: Priority
+    description: str | None = Field(default=None, description="null once the retention period deleted it")
+    url: str | None = Field(default=None, description="the link as the flagger wrote it")
+    target_input: dict[str, Any] | None = None
+    entity: str | None = None
+    language: str | None = None
+    observed_at: datetime | None = None
+    external_id: str | None = None
+    evidence: dict[str, Any] | None = None
+
+
+class HistoryEntry(BaseModel):
+    at: datetime
+    event: str
+    actor: str
+    lease_id: str | None = None
+    note: str | None = Field(default=None, description="null once the retention period deleted it")
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class LeaseView(BaseModel):
+    holder: str
+    expires_at: datetime
+
+
+class ItemDetail(Item):
+    reports: list[ReportSummary]
+    reports_truncated: bool = Field(default=False, description="true when only the first reports are listed")
+    history: list[HistoryEntry]
+    lease: LeaseView | None = Field(default=None, description="the live lease, if any")
+    confirmations: list[str] = Field(
+        default_factory=list, description="reviewers who confirmed in this round (four eyes for threat_to_life)"
+    )
+    confirmations_required: int = 1
+    outcomes: list[OutcomeOut] = Field(
+        default_factory=list, description="what each platform the item was sent to reported doing (the latest)"
+    )
+
+
+class QueueCount(BaseModel):
+    queue: QueueName
+    waiting: int = Field(description="claimable now (no live lease)")
+    leased: int
+    overdue: int = Field(description="waiting or leased past due_at")
+
+
+class QueueCounts(BaseModel):
+    queues: list[QueueCount]
+    at: datetime

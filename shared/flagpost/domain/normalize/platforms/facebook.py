@@ -1,0 +1,235 @@
+"""Facebook: pages and profiles (vanity or numeric id), posts, videos and reels, photos, groups, events."""
+
+from __future__ import annotations
+
+import re
+
+from flagpost.domain.normalize.parsing import ParsedUrl
+from flagpost.domain.normalize.platforms.base import (
+    Adapter,
+    Outcome,
+    Router,
+    Unwrap,
+    clean_id,
+    feature,
+    no_target,
+    require_free,
+    route,
+    unknown_type,
+)
+from flagpost.domain.normalize.platforms.shortlinks import short_link
+from flagpost.domain.normalize.platforms.web import Trackers
+from flagpost.domain.normalize.target import Target, make_target
+
+PLATFORM = "facebook"
+
+_PATTERNS = {
+    # Facebook: "periods and capitalization don't count as part of a username", so john.smith and
+    # JohnSmith are one account; the id drops both.
+    "name": r"[A-Za-z0-9.]{1,80}",
+    "number": r"[0-9]{1,25}",
+    # Old page URLs end in the page id: /Some-Page-Name-123456789012345/, /p/Name-1000645/.
+    "number6": r"[0-9]{6,25}",
+    # Post ids: numeric story ids, or the opaque, case-sensitive pfbid form.
+    "post": r"[0-9]{1,25}|pfbid0[A-Za-z0-9]{20,80}",
+    "group": r"[A-Za-z0-9.]{1,100}",
+    "owner": r".+",  # decoration: object ids are global
+    "slug": r".+",
+    "album": r"[A-Za-z0-9._-]{1,100}",
+    "code": r"[A-Za-z0-9_-]{1,64}",
+    "link": r".+",
+}
+_USERNAME = re.compile(_PATTERNS["name"])
+_NUMBER = re.compile(_PATTERNS["number"])
+_POST = re.compile(_PATTERNS["post"])
+_GROUP = re.compile(_PATTERNS["group"])
+_CONTENT_SUBDOMAINS = frozenset(
+    {"", "www", "m", "mbasic", "web", "touch", "mobile", "mtouch", "free", "d", "iphone", "upload", "b-m"}
+)
+_LOCALE = re.compile(r"[a-z]{2}-[a-z]{2}")  # de-de.facebook.com, es-la.facebook.com
+# Facebook's own feature paths: pages, never an account name (also after dropping dots: "T.R" is "tr").
+_FEATURES = (
+    "home.php", "login", "login.php", "watch", "groups", "events", "pages", "people", "profile.php",
+    "permalink.php", "story.php", "photo.php", "video.php", "share", "sharer", "sharer.php", "help",
+    "policies", "policy.php", "marketplace", "gaming", "hashtag", "search", "settings", "friends",
+    "messages", "notifications", "reel", "reels", "stories", "p", "photo", "media", "l.php",
+    "dialog", "plugins", "privacy", "business", "ads", "pg", "photos", "videos", "legal", "about",
+    "careers", "recover", "checkpoint", "bookmarks", "saved", "memories", "fundraisers", "games",
+    "live", "places", "pages_reaction_units", "ufi", "ajax", "tr", "r.php", "reg", "campaign",
+    "public", "directory", "find-friends", "composer", "latest", "feeds", "story", "posts",
+)  # fmt: skip
+# Tabs of a profile or page: /<name>/about still names the account. Anything else after the name
+# (/<name>/<unknown>/...) is a page: it may name something of its own.
+_ACCOUNT_TABS = (
+    "about", "posts", "photos", "videos", "reels", "followers", "following", "friends", "events", "reviews",
+    "community", "mentions", "groups",
+)  # fmt: skip
+_GROUP_TABS = ("about", "members", "media", "files", "events", "discussion", "featured", "announcements")
+# A comment link names the comment, not the post: a page.
+_COMMENT = ("comment_id", "reply_comment_id")
+# Facebook's share and navigation parameters, stripped from its pages.
+TRACKERS = Trackers(
+    frozenset(
+        {"mibextid", "_rdr", "_rdc", "ref", "refsrc", "fref", "hc_ref", "sfnsn", "rdid", "paipv", "eav", "extid"}
+    ),
+    ("__cft__", "__tn__", "__xts__"),
+)
+
+
+# Builders take the router's capture names as parameter names: route("/events/{event:number}", event).
+def account(name: str) -> Target:
+    name = name.replace(".", "").lower()
+    require_free(ROUTER, name, 0, "Facebook username")
+    return make_target(PLATFORM, "account", name, f"https://www.facebook.com/{name}")
+
+
+def account_id(account_id: str) -> Target:
+    number = str(int(account_id))
+    return make_target(PLATFORM, "account_id", number, f"https://www.facebook.com/profile.php?id={number}")
+
+
+def post(post: str) -> Target:
+    if post.isdigit():
+        post = str(int(post))
+    # Facebook object ids are global, so the post id alone names the post whoever's path it was under.
+    return make_target(PLATFORM, "post", post, f"https://www.facebook.com/permalink.php?story_fbid={post}")
+
+
+def video(video: str) -> Target:
+    number = str(int(video))
+    return make_target(PLATFORM, "video", number, f"https://www.facebook.com/watch/?v={number}")
+
+
+def photo(photo: str) -> Target:
+    number = str(int(photo))
+    return make_target(PLATFORM, "photo", number, f"https://www.facebook.com/photo/?fbid={number}")
+
+
+def group(group: str) -> Target:
+    name = str(int(group)) if group.isdigit() else group.lower()
+    require_free(ROUTER, name, 1, "Facebook group")
+    return make_target(PLATFORM, "group", name, f"https://www.facebook.com/groups/{name}")
+
+
+def event(event: str) -> Target:
+    number = str(int(event))
+    return make_target(PLATFORM, "event", number, f"https://www.facebook.com/events/{number}")
+
+
+def _named(name: str) -> Outcome:
+    """/<name>: a vanity name; digits alone (dots or not) are an object id; a feature word is a page."""
+    bare = name.replace(".", "").lower()
+    if not bare:
+        return None
+    return account_id(bare) if bare.isdigit() else account(bare)  # account() refuses "T.R" (tr)
+
+
+def _share(code: str, kind: str = "") -> Target:
+    # /share/p/<code>, /share/v/<code>, /share/r/<code>, /share/<code>: redirecting codes, never followed.
+    return short_link(PLATFORM, "facebook.com", ["share", kind, code] if kind else ["share", code])
+
+
+def _unwrap(link: str) -> Outcome:
+    return Unwrap(link)
+
+
+ROUTER = Router(
+    _PATTERNS,
+    [
+        route("/profile.php", account_id, query={"id": "account_id:number"}),
+        route("/people/{_slug}/{account_id:number}", account_id),
+        route("/pages/{_slug}/{account_id:number}", account_id),
+        route("/p/{_slug}-{account_id:number6}", account_id),
+        route("/permalink.php", post, query={"story_fbid": "post"}, unless=_COMMENT),
+        route("/story.php", post, query={"story_fbid": "post"}, unless=_COMMENT),
+        route("/photo.php", photo, query={"fbid": "photo:number"}),
+        route("/photo", photo, query={"fbid": "photo:number"}),
+        route("/video.php", video, query={"v": "video:number"}),
+        route("/watch", video, query={"v": "video:number"}),
+        route("/watch/live", video, query={"v": "video:number"}),
+        route("/reel/{video:number}", video),  # reels are videos: same id, same player
+        route("/reels/{video:number}", video),
+        route("/groups/{_group}/posts/{post}", post, unless=_COMMENT),
+        route("/groups/{_group}/permalink/{post}", post, unless=_COMMENT),
+        route("/groups/{group}", group, tail=_GROUP_TABS),
+        route("/events/{event:number}", event),
+        route("/share/{code}", _share),
+        route("/share/{kind:code}/{code}", _share),
+        # Share dialogs, embed plugins and the link shim carry the real link in a parameter.
+        route("/sharer.php", _unwrap, query={"u": "link"}),
+        route("/sharer/sharer.php", _unwrap, query={"u": "link"}),
+        route("/plugins/post.php", _unwrap, query={"href": "link"}),
+        route("/plugins/video.php", _unwrap, query={"href": "link"}),
+        route("/l.php", _unwrap, query={"u": "link"}),
+        route("/pg/{name}", _named, tail=_ACCOUNT_TABS),  # legacy /pg/<name>/...
+        # /<owner>/...: the owner is decoration (object ids are global).
+        route("/{_owner}/posts/{post}", post, unless=_COMMENT),
+        route("/{_owner}/videos/{video:number}", video),
+        route("/{_owner}/videos/{_slug}/{video:number}", video),
+        route("/{_owner}/photos/{photo:number}", photo),
+        route("/{_owner}/photos/{_album}/{photo:number}", photo),
+        route("/{_owner}/reel/{video:number}", video),
+        route("/{account_id:number}", account_id, tail=_ACCOUNT_TABS),
+        route("/{_slug}-{account_id:number6}", account_id, tail=_ACCOUNT_TABS),
+        route("/{name}", _named, tail=_ACCOUNT_TABS),
+        *feature(*("/" + word for word in _FEATURES)),
+    ],
+)
+SHIM_ROUTER = Router(_PATTERNS, [route("/l.php", _unwrap, query={"u": "link"})])
+
+
+def _subdomain(host: str) -> str:
+    for base in ("facebook.com", "fb.com"):
+        if host == base:
+            return ""
+        if host.endswith("." + base):
+            return host[: -len(base) - 1]
+    return host
+
+
+def from_url(url: ParsedUrl) -> Outcome:
+    subdomain = _subdomain(url.host)
+    if subdomain in ("l", "lm"):
+        # l.facebook.com/l.php?u=<link>: Facebook's outbound-link shim; the report is about <link>.
+        return SHIM_ROUTER.match(url)
+    if subdomain not in _CONTENT_SUBDOMAINS and not _LOCALE.fullmatch(subdomain):
+        return None
+    segments = url.segments()
+    if not segments:
+        raise no_target(url)
+    return ROUTER.match(url, segments)
+
+
+TYPES = ("account", "account_id", "post", "video", "photo", "group", "event")
+
+
+def from_target(type_: str, raw: str) -> Target:
+    if type_ == "account":
+        name = clean_id(raw, _USERNAME, "Facebook username", lower=True).replace(".", "")
+        return account_id(name) if name.isdigit() else account(name)
+    if type_ == "group":
+        return group(clean_id(raw, _GROUP, "Facebook group name or id", lower=False))
+    if type_ == "post":
+        return post(clean_id(raw, _POST, "Facebook post id", lower=False, strip_at=False))
+    builders = {"account_id": account_id, "video": video, "photo": photo, "event": event}
+    if type_ in builders:
+        return builders[type_](clean_id(raw, _NUMBER, f"Facebook {type_} number", lower=False, strip_at=False))
+    raise unknown_type(PLATFORM, type_, TYPES)
+
+
+ADAPTER = Adapter(
+    platform=PLATFORM,
+    from_url=from_url,
+    from_target=from_target,
+    domains=("facebook.com", "fb.com"),
+    type_aliases=(
+        ("page", "account"),
+        ("profile", "account"),
+        ("user", "account"),
+        ("handle", "account"),
+        ("profile_id", "account_id"),
+        ("page_id", "account_id"),
+        ("reel", "video"),
+    ),
+    trackers=TRACKERS,
+)

@@ -1,0 +1,31 @@
+"""Which platforms a confirmed item goes to: owners of its target, plus those the reviewer named."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flagpost.domain.models.principal import Principal, Role
+
+
+def owns(platform: Principal, target: dict[str, Any]) -> bool:
+    """A platform owns a target by platform id (`telegram`) or by a domain of its canonical URL."""
+    if str(target.get("platform", "")).lower() in platform.platform_ids:
+        return True
+    url = target.get("canonical_url")
+    host = (urlsplit(url).hostname or "").lower() if url else ""
+    return any(host == domain or host.endswith("." + domain) for domain in platform.domains)
+
+
+def route(target: dict[str, Any], named: Iterable[str], platforms: Iterable[Principal]) -> list[Principal]:
+    """Active platforms that own the target or that the decision named (by principal or platform id)."""
+    wanted = {n.lower() for n in named}
+    chosen = [
+        p
+        for p in platforms
+        if p.role is Role.PLATFORM
+        and p.active
+        and (owns(p, target) or p.id.lower() in wanted or wanted & set(p.platform_ids))
+    ]
+    return sorted(chosen, key=lambda p: p.id)

@@ -1,1 +1,0 @@
-"""Ingest: signed submissions from trusted flaggers become reports on deduplicated items."""

@@ -1,1 +1,0 @@
-"""Items: the deduplicated unit of review, and how reports land on them."""

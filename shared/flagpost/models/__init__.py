@@ -1,1 +1,0 @@
-"""Typed messages of the domain: reports as flaggers send them, items, decisions, results."""

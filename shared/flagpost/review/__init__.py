@@ -1,1 +1,0 @@
-"""Review: the queue, leases, decisions and history reviewers work with."""

@@ -1,0 +1,140 @@
+"""Turns item status changes (from the items table's stream) into feed entries and push jobs.
+
+confirmed -> an `upsert` entry for every platform the item is routed to;
+retracted -> a `retract` entry for every platform that received the upsert.
+A stream batch is planned record by record (`plan`), then appended platform by platform (`flush`):
+one conditional transaction per platform and chunk, so shards appending to one feed contend once
+per batch. Appends are idempotent, so a batch retried after a partial failure adds nothing twice;
+the push job is sent again in that case, and the platform sees the same `webhook-id`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from flagpost.adapters import aws
+from flagpost.adapters.dynamo.client import StoreUnavailableError, from_item
+from flagpost.adapters.dynamo.feed import FeedStore, Op
+from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
+from flagpost.adapters.sqs import queue_jobs
+from flagpost.domain.models.platform_item import platform_view
+from flagpost.domain.models.principal import Principal
+from flagpost.domain.routing import route
+from flagpost.observability import logger
+
+
+@dataclass(frozen=True)
+class Append:
+    """One feed entry a stream record calls for. A retraction names no platform until `flush`
+    resolves it to every platform the item went to, upserts earlier in the same batch included."""
+
+    platform: Principal | None
+    op: Op
+    item: dict[str, Any]
+    sequence_number: str  # of the stream record that called for it: where the stream resumes if it fails
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        feed: FeedStore,
+        principals: DynamoPrincipalStore,
+        forward_queue_url: str,
+        *,
+        sqs: Any = None,
+        on_routed: Callable[[str], None] | None = None,
+    ) -> None:
+        self.feed = feed
+        self.principals = principals
+        self.forward_queue_url = forward_queue_url
+        self._sqs = sqs
+        self.on_routed = on_routed
+
+    @property
+    def sqs(self) -> Any:
+        return self._sqs or aws.client("sqs")
+
+    def platforms(self) -> list[Principal]:
+        # Read at most every few seconds: a batch of confirmations must not scan principals per record.
+        return self.principals.active_platforms()
+
+    def plan(self, record: dict[str, Any]) -> list[Append]:
+        """The feed entries one stream record calls for (none for anything but a status change that counts)."""
+        change = record.get("dynamodb", {})
+        new = from_item(change["NewImage"]) if "NewImage" in change else None
+        old = from_item(change["OldImage"]) if "OldImage" in change else None
+        if new is None or new.get("sk") != "ITEM":
+            return []
+        status, before = new.get("status"), (old or {}).get("status")
+        if status == before or status not in ("confirmed", "retracted"):
+            return []
+        sequence_number = str(change.get("SequenceNumber", ""))
+        item = platform_view(new)
+        if status == "confirmed":
+            decisions = new.get("decisions") or []
+            named = [p for d in decisions if d.get("decision") == "confirm" for p in d.get("platforms") or []]
+            return [Append(p, "upsert", item, sequence_number) for p in route(new["target"], named, self.platforms())]
+        return [Append(None, "retract", item, sequence_number)]
+
+    def _resolve(self, appends: Sequence[Append]) -> list[Append]:
+        """Retractions to every platform the item went to: earlier batches' (the feed's ROUTE records)
+        and this batch's upserts, which are not appended yet."""
+        resolved: list[Append] = []
+        upserted: dict[str, set[str]] = {}
+        by_id = {p.id: p for p in self.platforms()}
+        for append in appends:
+            item_id = append.item["item_id"]
+            if append.platform is not None:
+                upserted.setdefault(item_id, set()).add(append.platform.id)
+                resolved.append(append)
+                continue
+            routed = set(self.feed.routed_platforms(item_id)) | upserted.get(item_id, set())
+            resolved.extend(
+                Append(by_id[pid], "retract", append.item, append.sequence_number)
+                for pid in sorted(routed)
+                if pid in by_id
+            )
+        return resolved
+
+    def flush(self, appends: Sequence[Append]) -> str | None:
+        """Append everything planned, per platform in one go, and queue the pushes.
+
+        Returns None when all landed, else the sequence number of the earliest record whose entries
+        did not: the stream resumes there (everything after it is appended idempotently again).
+        """
+        by_platform: dict[str, list[Append]] = {}
+        for append in self._resolve(appends):
+            assert append.platform is not None
+            by_platform.setdefault(append.platform.id, []).append(append)
+        failed: list[str] = []
+        for platform_id, group in sorted(by_platform.items()):
+            platform = group[0].platform
+            assert platform is not None
+            logger.append_keys(platform_id=platform_id)
+            try:
+                entries = self.feed.append_batch(
+                    platform_id, [(a.op, a.item) for a in group], push=bool(platform.endpoint)
+                )
+                if self.on_routed is not None:
+                    # Counted as soon as appended: a redelivered record finds its entry and counts nothing.
+                    for append, (_, created) in zip(group, entries, strict=True):
+                        if created and append.op == "upsert":
+                            self.on_routed(platform_id)
+                if platform.endpoint:
+                    queue_jobs(self.sqs, self.forward_queue_url, [e for e, _ in entries if e.delivery == "pending"])
+            except (StoreUnavailableError, ClientError, BotoCoreError) as exc:
+                if not isinstance(exc, StoreUnavailableError) and not aws.is_transient(exc):
+                    raise
+                # Appended entries stay; the redelivered records find them and queue their pushes again.
+                logger.warning("feed append postponed; the stream resumes", extra={"error": str(exc)})
+                failed.append(min((a.sequence_number for a in group), key=_sequence_order))
+        return min(failed, key=_sequence_order) if failed else None
+
+
+def _sequence_order(sequence_number: str) -> tuple[int, str]:
+    # Stream sequence numbers are decimal strings of varying length: compare them as numbers.
+    return (int(sequence_number), sequence_number) if sequence_number.isdigit() else (0, sequence_number)

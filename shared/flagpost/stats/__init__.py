@@ -1,1 +1,0 @@
-"""Transparency statistics kept as counters, updated as events happen, never by scanning items."""

@@ -1,1 +1,0 @@
-"""Data access: small interfaces over DynamoDB, turning ClientError into domain exceptions."""
