@@ -61,7 +61,8 @@ lint: setup
 	$(MAKE) --no-print-directory typecheck cfn-lint
 
 typecheck: setup
-	$(BIN)/mypy shared tests infra
+	$(BIN)/mypy shared functions tests infra
+	$(BIN)/lint-imports
 	# Each function's handler.py is a top-level module of its own, as Lambda imports it.
 	for fn in functions/*/; do $(BIN)/mypy $$fn/handler.py || exit 1; done
 

@@ -1,8 +1,7 @@
-"""Lambda: /v1/admin/* (principals and keys)."""
+"""Lambda: /v1/admin/* (principals, keys, redelivery) and /v1/stats."""
 
 from flagpost.adapters.http.admin import router
-from flagpost.adapters.http.app import build_resolver, lambda_handler_for
 from flagpost.domain.models.principal import Role
+from flagpost.wiring import http_function
 
-app = build_resolver(router)
-lambda_handler = lambda_handler_for(app, Role.ADMIN)
+app, lambda_handler = http_function(router, role=Role.ADMIN)

@@ -5,16 +5,12 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from flagpost.observability import lambda_entry, logger, metrics
-from flagpost.services.monitor import publish
-
-
-def gauge(name: str, value: float) -> None:
-    metrics.add_metric(name=name, unit="Count", value=value)
+from flagpost.observability import emit_metric, lambda_entry, logger
+from flagpost.wiring import stats_service
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    figures = publish(gauge)
+    figures = stats_service().publish(emit_metric)
     logger.info("gauges sampled", extra=figures)
     return figures
 

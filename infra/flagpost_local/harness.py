@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 
 from flagpost import config, lazy
+from flagpost.adapters.dynamo.client import Table
 from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
 from flagpost_local import emulator, event_sources
 from flagpost_local.gateway import Gateway, HttpResponse
@@ -101,7 +102,7 @@ class InProcessStack:
 
     def principals(self) -> DynamoPrincipalStore:
         settings = config.settings()
-        return DynamoPrincipalStore(settings.principals_table, settings.kms_key_id)
+        return DynamoPrincipalStore(Table(settings.principals_table), settings.kms_key_id)
 
 
 @contextmanager

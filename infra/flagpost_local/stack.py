@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import boto3
 
 from flagpost import config, lazy
+from flagpost.adapters.dynamo.client import Table
 from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
 from flagpost.domain.models.principal import IssuedCredentials, Role
 from flagpost_local import emulator
@@ -133,7 +134,7 @@ class LocalStack:
 
     def create_demo_principals(self) -> dict[str, Any]:
         settings = config.settings()
-        store = DynamoPrincipalStore(settings.principals_table, settings.kms_key_id)
+        store = DynamoPrincipalStore(Table(settings.principals_table), settings.kms_key_id)
         out: dict[str, Any] = {"admin": None, "flaggers": [], "reviewers": [], "platforms": []}
         for demo in DEMO_PRINCIPALS:
             issued = store.create(

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 
+from flagpost.adapters.dynamo.client import Table
 from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
 from flagpost.domain.models.principal import IssuedCredentials, Role
 
@@ -42,9 +43,8 @@ def find_targets(cloudformation: Any, stack: str) -> StackTargets:
 def bootstrap(session: Any, stack: str, name: str, *, another: bool = False) -> tuple[IssuedCredentials, StackTargets]:
     targets = find_targets(session.client("cloudformation"), stack)
     store = DynamoPrincipalStore(
-        targets.principals_table,
+        Table(targets.principals_table, client=session.client("dynamodb")),
         targets.kms_key_id,
-        dynamodb=session.client("dynamodb"),
         kms=session.client("kms"),
     )
     admins = [p for p in store.all() if p.role is Role.ADMIN and p.active]

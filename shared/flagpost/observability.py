@@ -46,3 +46,8 @@ def lambda_entry(handle: LambdaHandler, correlation_id_path: str | None = None) 
             metrics.clear_metrics()
 
     return lambda_handler
+
+
+def emit_metric(name: str, value: float) -> None:
+    """A metric of the use cases (counts, and durations in seconds for names ending in Seconds)."""
+    metrics.add_metric(name=name, unit="Seconds" if name.endswith("Seconds") else "Count", value=value)

@@ -112,8 +112,11 @@ class _RecordingDynamo:
 
 def _landing_requests(table: str, tag: str) -> list[tuple[str, dict[str, Any]]]:
     """The DynamoDB requests `record_reports` makes to land one 100-report webhook of new targets."""
-    from flagpost.adapters.dynamo.items import DynamoItemStore, IncomingReport, Submission
-    from flagpost.config import Settings
+    from flagpost.adapters.dynamo.client import Table
+    from flagpost.adapters.dynamo.items import DynamoItemStore
+    from flagpost.domain.deadlines import Deadlines
+    from flagpost.domain.ids import Submission
+    from flagpost.domain.intake import IncomingReport
     from flagpost.domain.models.report import ReportIn
     from flagpost.domain.normalize import normalize_url
 
@@ -123,7 +126,7 @@ def _landing_requests(table: str, tag: str) -> list[tuple[str, dict[str, Any]]]:
         assert report.url is not None
         incoming.append(IncomingReport(index=index, report=report, target=normalize_url(report.url)))
     recorder = _RecordingDynamo()
-    store = DynamoItemStore(table, config=Settings(), dynamodb=recorder)
+    store = DynamoItemStore(Table(table, client=recorder), deadlines=Deadlines(), text_retention_days=400)
     store.record_reports(Submission("fla_benchfloor", f"floor_{tag}", "0" * 64), incoming)
     return recorder.calls
 

@@ -378,6 +378,7 @@ def measure(quick: bool = False) -> dict[str, dict[str, Any]]:
     from moto.server import ThreadedMotoServer
 
     from flagpost import config, lazy
+    from flagpost.adapters.dynamo.client import Table
     from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
     from flagpost.domain.models.principal import Role
     from flagpost_local import emulator
@@ -413,7 +414,7 @@ def measure(quick: bool = False) -> dict[str, dict[str, Any]]:
             os.environ.update(shared)
             lazy.reset()
             settings = config.settings()
-            principals = DynamoPrincipalStore(settings.principals_table, settings.kms_key_id)
+            principals = DynamoPrincipalStore(Table(settings.principals_table), settings.kms_key_id)
             admin = principals.create(Role.ADMIN, "Bench admin")
             flagger = principals.create(Role.FLAGGER, "Bench flagger")
             reviewer = principals.create(Role.REVIEWER, "Bench reviewer")

@@ -47,10 +47,14 @@ def _empty(stack: Any, table: str) -> None:
 
 
 def measure(quick: bool) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
+
+    from flagpost.adapters.dynamo.client import Table
     from flagpost.adapters.dynamo.stats import StatsStore
+    from flagpost.adapters.events.dispatch import change_of
     from flagpost.domain.models.principal import Role
     from flagpost.domain.webhooks import sign
-    from flagpost.services.stats_stream import record_change, record_changes
+    from flagpost.services.stats import count_changes
     from flagpost_local.harness import in_process_stack
     from flagpost_local.template import Template
 
@@ -66,14 +70,18 @@ def measure(quick: bool) -> dict[str, Any]:
             headers = {"content-type": "application/json", **sign(raw, flagger.secret or "", f"msg_{uuid.uuid4().hex}")}
             reply = stack.http("POST", f"/v1/flaggers/{flagger.principal.id}/reports", body=raw, headers=headers)
             assert reply.status == 202, reply.body
-        records = _stream_records(stack)
+        # Read as the dispatcher reads what Lambda hands it (Lambda adds the stream's ARN).
+        records = [
+            change_of(DynamoDBStreamRecordModel.model_validate({**raw, "eventSourceARN": "arn:bench"}))
+            for raw in _stream_records(stack)
+        ]
         table = stack.stack.physical("StatsTable")
         client = stack.client("dynamodb")
         calls = [0]
         client.meta.events.register(
             "before-call.dynamodb.TransactWriteItems", lambda **_: calls.__setitem__(0, calls[0] + 1)
         )
-        store = StatsStore(table, dynamodb=client)
+        store = StatsStore(Table(table, client=client))
         timings: dict[str, list[float]] = {"batch": [], "record": []}
         transactions: dict[str, int] = {}
         counters: dict[str, dict[str, int]] = {}
@@ -84,10 +92,10 @@ def measure(quick: bool) -> dict[str, Any]:
                 started = time.perf_counter()
                 if mode == "batch":
                     for start in range(0, len(records), 100):  # as Lambda hands them over: BatchSize 100
-                        assert record_changes(store, records[start : start + 100]) is None
+                        assert count_changes(store, records[start : start + 100]) is None
                 else:
                     for record in records:
-                        record_change(store, record)
+                        assert count_changes(store, [record]) is None
                 timings[mode].append(time.perf_counter() - started)
                 transactions[mode] = calls[0]
                 counters[mode] = store.counters()

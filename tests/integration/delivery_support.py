@@ -8,17 +8,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flagpost import lazy
-from flagpost.adapters.dynamo.items import DynamoItemStore, IncomingReport, Submission
+from flagpost.domain.ids import Submission
+from flagpost.domain.intake import IncomingReport
 from flagpost.domain.models.principal import IssuedCredentials, Role
 from flagpost.domain.models.report import ReportIn
 from flagpost.domain.normalize import normalize_url
-from flagpost.wiring_delivery import feed_store
+from flagpost.wiring import feed_store, item_store
 from flagpost_local.harness import InProcessStack
 from flagpost_local.receiver import Receiver
 
 
 def land_items(urls: list[str], flagger_id: str = "fla_test") -> list[str]:
-    store = DynamoItemStore()
+    store = item_store()
     item_ids: list[str] = []
     for start in range(0, len(urls), 100):
         chunk = urls[start : start + 100]

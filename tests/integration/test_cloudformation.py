@@ -25,6 +25,7 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
+from flagpost.adapters.dynamo.client import Table
 from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
 from flagpost.domain.models.principal import Role
 from flagpost_local.provision import provision
@@ -432,7 +433,11 @@ def test_bootstrap_admin_finds_the_stacks_table_and_key_and_makes_a_working_key(
 
         # Then it landed in the stack's principals table, and its key authenticates as an admin
         assert targets.principals_table == stack.physical("PrincipalsTable")
-        store = DynamoPrincipalStore(targets.principals_table, targets.kms_key_id)
+        store = DynamoPrincipalStore(
+            Table(targets.principals_table, client=session.client("dynamodb")),
+            targets.kms_key_id,
+            kms=session.client("kms"),
+        )
         assert store.authenticate(issued.api_key).role is Role.ADMIN
         # And a second run refuses rather than minting admins silently
         with pytest.raises(SystemExit, match="already has an active admin"):

@@ -21,14 +21,14 @@ from delivery_support import deliveries, land_items, pump_until, push_platform, 
 from faults import Faults, run_function_as  # type: ignore[import-not-found]
 
 from flagpost import lazy
-from flagpost.adapters.dynamo.items import report_id_for
-from flagpost.adapters.dynamo.review import DynamoReviewStore
-from flagpost.adapters.http.problems import ConflictError
+from flagpost.domain.errors import ConflictError
+from flagpost.domain.ids import report_id_for
 from flagpost.domain.models.principal import IssuedCredentials, Role
 from flagpost.domain.models.review import DecisionIn, RejectReason
 from flagpost.domain.webhooks import sign
 from flagpost.services.review import ReviewService
-from flagpost.wiring_delivery import feed_store
+from flagpost.services.review_reads import ReviewReads
+from flagpost.wiring import feed_store, outcome_store, review_store
 from flagpost_local.harness import InProcessStack, Reply
 from flagpost_local.receiver import Receiver
 
@@ -83,7 +83,7 @@ def test_a_reviewer_who_vanishes_mid_lease_cannot_decide_once_another_took_over(
     vanished, other = (principals.create(Role.REVIEWER, n).principal.id for n in ("Gone", "Stays"))
     (result,) = submit(local_aws, flagger, [report("vanish")], "wh_vanish").json()["results"]
     clock = Clock()
-    service = ReviewService(DynamoReviewStore(), clock=clock, metric=lambda name, value: None)
+    service = ReviewService(review_store(), clock=clock, metric=lambda name, value: None)
 
     claimed = service.claim(vanished)
     assert claimed is not None
@@ -107,7 +107,7 @@ def test_a_reviewer_who_vanishes_mid_lease_cannot_decide_once_another_took_over(
     with pytest.raises(ConflictError, match="already decided"):
         service.decide(vanished, result["item_id"], late)
 
-    detail = service.detail(result["item_id"])
+    detail = ReviewReads(review_store(), outcome_store(), clock=clock).detail(result["item_id"])
     assert [d.reviewer_id for d in detail.decisions] == [other]
     events = [(h.event, h.actor) for h in detail.history]
     assert events[:3] == [("created", flagger.principal.id), ("claimed", vanished), ("claimed", other)]

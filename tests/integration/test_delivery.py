@@ -13,10 +13,12 @@ import pytest
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 
 from flagpost import lazy
-from flagpost.adapters.dynamo.feed import FeedStore, InvalidCursorError, decode_cursor, encode_cursor
+from flagpost.adapters.dynamo.client import Table
+from flagpost.adapters.dynamo.feed import FeedStore
+from flagpost.domain.models.feed import InvalidCursorError, decode_cursor, encode_cursor
 from flagpost.domain.models.principal import IssuedCredentials, Principal, Role
 from flagpost.domain.routing import owns, route
-from flagpost.wiring_delivery import feed_store
+from flagpost.wiring import feed_store
 from flagpost_local.harness import InProcessStack
 
 
@@ -72,7 +74,7 @@ def test_cursors_round_trip_and_forgeries_are_refused() -> None:
 
 def test_feed_is_exact_under_concurrent_appends(local_aws: InProcessStack) -> None:
     """16 appenders (as 16 stream shards would) on one platform's feed: no failure, no gap, no repeat."""
-    store = FeedStore(local_aws.stack.physical("FeedTable"))
+    store = FeedStore(Table(local_aws.stack.physical("FeedTable")))
     workers, batches, per_batch = 16, 3, 10
     barrier = threading.Barrier(workers)
     failures: list[BaseException] = []
@@ -118,7 +120,7 @@ def test_feed_is_exact_under_concurrent_appends(local_aws: InProcessStack) -> No
 
 
 def test_a_batch_that_repeats_appended_changes_adds_only_the_new_ones(local_aws: InProcessStack) -> None:
-    store = FeedStore(local_aws.stack.physical("FeedTable"))
+    store = FeedStore(Table(local_aws.stack.physical("FeedTable")))
     store.append_batch("pla_z", [("upsert", {"item_id": "itm_a"}), ("upsert", {"item_id": "itm_b"})], push=False)
     again = store.append_batch(
         "pla_z",
@@ -130,7 +132,7 @@ def test_a_batch_that_repeats_appended_changes_adds_only_the_new_ones(local_aws:
 
 
 def test_appending_the_same_change_twice_adds_one_entry(local_aws: InProcessStack) -> None:
-    store = FeedStore(local_aws.stack.physical("FeedTable"))
+    store = FeedStore(Table(local_aws.stack.physical("FeedTable")))
     first, created = store.append("pla_y", "upsert", {"item_id": "itm_1"}, push=False)
     again, created_again = store.append("pla_y", "upsert", {"item_id": "itm_1"}, push=False)
     assert (created, created_again) == (True, False)
@@ -212,7 +214,7 @@ def test_a_dead_endpoint_parks_entries_in_the_dlq_marked_failed(
     assert [a["status"] for a in log] == [503, 503, 503]
     parked = local_aws.client("sqs").receive_message(QueueUrl=local_aws.stack.physical("ForwardDeadLetterQueue"))
     assert json.loads(parked["Messages"][0]["Body"]) == {"platform_id": creds.principal.id, "seq": 1, "parked": True}
-    from flagpost.wiring_stats import stats_store
+    from flagpost.wiring import stats_store
 
     assert stats_store().counters()[f"deliveries_failed#{creds.principal.id}"] == 1, "the failure is counted"
 

@@ -8,6 +8,7 @@ import hmac
 import json
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,9 +16,11 @@ from ingest_support import Flagger  # type: ignore[import-not-found]
 from standardwebhooks.webhooks import Webhook
 
 from flagpost import lazy
-from flagpost.adapters.http.problems import TooManyRequestsError
+from flagpost.adapters.dynamo.client import Table
+from flagpost.domain.errors import RateLimitedError
 from flagpost.domain.models.principal import Role
 from flagpost.domain.webhooks import sign
+from flagpost.wiring import item_store
 from flagpost_local.harness import InProcessStack, Reply
 
 TELEGRAM_FORMS = [
@@ -43,9 +46,9 @@ def other_flagger(local_aws: InProcessStack) -> Flagger:
 
 
 def item_record(stack: InProcessStack, item_id: str) -> dict[str, Any]:
-    from flagpost.adapters.dynamo.items import DynamoItemStore
-
-    return DynamoItemStore().get_item(item_id).model_dump(mode="json")
+    record = item_store().item(item_id)
+    assert record is not None
+    return record.to_item(datetime.now(UTC)).model_dump(mode="json")
 
 
 def count_reports(stack: InProcessStack) -> int:
@@ -125,7 +128,6 @@ def test_interoperates_with_the_off_the_shelf_signer_and_a_by_hand_hmac(flagger:
     raw = json.dumps({"reports": [report()]}).encode()
     ts = str(int(time.time()))
     # 1. The standardwebhooks reference library's own signer.
-    from datetime import UTC, datetime
 
     library_sig = Webhook(secret).sign("msg_lib", datetime.fromtimestamp(int(ts), tz=UTC), raw.decode())
     reply = flagger.stack.http(
@@ -384,20 +386,20 @@ def test_a_webhook_retried_within_the_minute_is_charged_once(local_aws: InProces
     from flagpost.adapters.dynamo.ratelimit import RateLimiter
 
     now = [600.0]
-    limiter = RateLimiter(local_aws.stack.physical("PrincipalsTable"), 3, clock=lambda: now[0])
+    limiter = RateLimiter(Table(local_aws.stack.physical("PrincipalsTable")), 3, clock=lambda: now[0])
     limiter.take("fla_1", 2, charge_id="msg_a")
     limiter.take("fla_1", 2, charge_id="msg_a")  # the retry: free
     limiter.take("fla_1", 2, charge_id="msg_a")
-    with pytest.raises(TooManyRequestsError):
+    with pytest.raises(RateLimitedError):
         limiter.take("fla_1", 2, charge_id="msg_b")  # a new webhook: 2 + 2 > 3
     limiter.take("fla_2", 3, charge_id="msg_a")  # another flagger's window and markers
     now[0] = 660.0  # the next minute: a new window, and the same webhook is charged again there
     limiter.take("fla_1", 2, charge_id="msg_a")
-    with pytest.raises(TooManyRequestsError):
+    with pytest.raises(RateLimitedError):
         limiter.take("fla_1", 2, charge_id="msg_c")
-    without_ids = RateLimiter(local_aws.stack.physical("PrincipalsTable"), 3, clock=lambda: 1200.0)
+    without_ids = RateLimiter(Table(local_aws.stack.physical("PrincipalsTable")), 3, clock=lambda: 1200.0)
     without_ids.take("fla_1", 2)
-    with pytest.raises(TooManyRequestsError):
+    with pytest.raises(RateLimitedError):
         without_ids.take("fla_1", 2)
 
 
@@ -425,11 +427,12 @@ def test_flaggers_read_their_own_reports_only(
 
 def test_store_lands_twenty_simultaneous_flaggers_on_one_item_without_races(local_aws: InProcessStack) -> None:
     """Below the HTTP layer (which runs one request at a time in-process), with real thread races."""
-    from flagpost.adapters.dynamo.items import DynamoItemStore, IncomingReport, Submission
+    from flagpost.domain.ids import Submission
+    from flagpost.domain.intake import IncomingReport
     from flagpost.domain.models.report import ReportIn
     from flagpost.domain.normalize import normalize_url
 
-    store = DynamoItemStore()
+    store = item_store()
     barrier = threading.Barrier(20)
     landed: list[Any] = []
 
@@ -446,7 +449,8 @@ def test_store_lands_twenty_simultaneous_flaggers_on_one_item_without_races(loca
         t.join()
     assert sorted(entry.status for entry in landed) == ["duplicate"] * 19 + ["new"]
     (item_id,) = {entry.item_id for entry in landed}
-    item = store.get_item(item_id)
+    item = store.item(item_id)
+    assert item is not None
     assert item.report_count == 20
     assert len(item.flaggers) == 20
     assert len({entry.report_id for entry in landed}) == 20

@@ -21,11 +21,11 @@ from dashboard_support import deployed_names, flagpost_metrics  # type: ignore[i
 from delivery_support import push_platform  # type: ignore[import-not-found]
 
 from flagpost import lazy
-from flagpost.adapters.dynamo.items import iso
 from flagpost.domain.models.principal import Role
 from flagpost.domain.models.report import Priority
+from flagpost.domain.models.times import iso
 from flagpost.domain.webhooks import sign
-from flagpost.wiring_delivery import feed_store
+from flagpost.wiring import feed_store
 from flagpost_local.harness import InProcessStack
 from flagpost_local.stack import LOCAL_PARAMETERS
 from flagpost_local.template import Template

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from delivery_support import land_items, set_status  # type: ignore[import-not-found]
 
-from flagpost.adapters.dynamo.items import iso
 from flagpost.domain.models.principal import IssuedCredentials, Role
+from flagpost.domain.models.times import iso
 from flagpost_local.harness import InProcessStack, Reply
 
 

@@ -32,7 +32,7 @@ def store(local_aws: InProcessStack, clock: Clock) -> DynamoPrincipalStore:
 
 
 def table_dump(local_aws: InProcessStack, store: DynamoPrincipalStore) -> str:
-    items = local_aws.client("dynamodb").scan(TableName=store.table)["Items"]
+    items = local_aws.client("dynamodb").scan(TableName=store.table.name)["Items"]
     return json.dumps(items, default=str)
 
 

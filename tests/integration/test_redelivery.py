@@ -9,7 +9,7 @@ from delivery_support import deliveries, land_items, pump_until, push_platform, 
 
 from flagpost import lazy
 from flagpost.domain.models.principal import IssuedCredentials, Role
-from flagpost.wiring_delivery import feed_store
+from flagpost.wiring import feed_store
 from flagpost_local.harness import InProcessStack, Reply
 
 

@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 
 from flagpost.adapters import aws
-from flagpost.adapters.dynamo.client import from_item
-from flagpost.adapters.dynamo.review import DynamoReviewStore, ItemWrite
+from flagpost.adapters.dynamo.client import Table, from_item
+from flagpost.adapters.dynamo.review import DynamoReviewStore
 from flagpost.config import settings
+from flagpost.domain.models.item import ItemStatus
 from flagpost.domain.models.principal import IssuedCredentials, Role
+from flagpost.domain.review_rules import Guard, ItemChange
 from flagpost.domain.webhooks import sign
 from flagpost_local.harness import InProcessStack
 from flagpost_local.template import Template
@@ -158,25 +160,26 @@ def test_the_retention_period_comes_from_the_template_parameter(template: Templa
 
 
 def test_a_shorter_retention_period_is_honoured(local_aws: InProcessStack) -> None:
-    store = DynamoReviewStore(config=settings().model_copy(update={"text_retention_days": 30}))
+    table = settings().items_table
+    store = DynamoReviewStore(Table(table), text_retention_days=30)
     at = datetime.now(UTC)
     aws.client("dynamodb").put_item(
-        TableName=store.table, Item={"pk": {"S": "ITEM#itm_1"}, "sk": {"S": "ITEM"}, "status": {"S": "confirmed"}}
+        TableName=table, Item={"pk": {"S": "ITEM#itm_1"}, "sk": {"S": "ITEM"}, "status": {"S": "confirmed"}}
     )
-    change = ItemWrite(
+    change = ItemChange(
         item_id="itm_1",
-        update="SET x = :x",
-        condition="attribute_exists(pk)",
-        values={":x": 1},
         event="outcome",
         actor="pla_1",
         at=at,
+        guard=Guard(status=ItemStatus.CONFIRMED),
+        status=ItemStatus.CONFIRMED,
         note="short-lived",
+        note_id="NOTE#short",
     )
-    store.write(change)
-    (note,) = [r for r in scan(store.table) if r["sk"].startswith("NOTE#")]
+    store.apply(change)
+    (note,) = [r for r in scan(table) if r["sk"].startswith("NOTE#")]
     assert int(note["expires_at"]) == int((at + timedelta(days=30)).timestamp())
     assert store.notes("itm_1") == {note["sk"]: "short-lived"}
-    (entry,) = [r for r in scan(store.table) if r["sk"].startswith("HIST#")]
+    (entry,) = [r for r in scan(table) if r["sk"].startswith("HIST#")]
     assert entry["note_id"] == note["sk"]
     assert "short-lived" not in json.dumps(entry)

@@ -12,10 +12,12 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from flagpost.adapters.dynamo.stats import MAX_ACTIONS, StatsNotAppliedError, StatsStore
+from flagpost.adapters.dynamo.client import Table
+from flagpost.adapters.dynamo.stats import MAX_ACTIONS, StatsStore
 from flagpost.domain.models.principal import Role
 from flagpost.domain.webhooks import sign
-from flagpost.wiring_stats import stats_store
+from flagpost.services.ports import StatsNotAppliedError
+from flagpost.wiring import stats_store
 from flagpost_local.harness import InProcessStack
 
 Record = tuple[str, Counter[str]]
@@ -60,7 +62,7 @@ class Calls:
 @pytest.fixture
 def store(local_aws: InProcessStack) -> tuple[StatsStore, Calls]:
     client = local_aws.client("dynamodb")
-    return StatsStore(local_aws.stack.physical("StatsTable"), dynamodb=client), Calls(client)
+    return StatsStore(Table(local_aws.stack.physical("StatsTable"), client=client)), Calls(client)
 
 
 def test_a_batch_is_counted_exactly_in_a_few_transactions(store: tuple[StatsStore, Calls]) -> None:
@@ -144,10 +146,14 @@ def test_the_dispatcher_resumes_the_stream_where_counting_stopped(local_aws: InP
     arn = client.describe_table(TableName=local_aws.stack.physical("ItemsTable"))["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    stream_records = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
+    # Lambda adds the stream's ARN to each record it hands a function; the Streams API does not.
+    stream_records = [
+        {**record, "eventSourceARN": arn}
+        for record in streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
+    ]
     assert len(stream_records) > 100
 
-    shared = stats_store().dynamodb
+    shared = stats_store().table.client
     calls = 0
 
     def throttle_second(**_: Any) -> None:

@@ -6,7 +6,8 @@ import ipaddress
 
 import pytest
 
-from flagpost.adapters.ssrf import UnsafeEndpointError, embedded_ipv4, validate_endpoint
+from flagpost.adapters.ssrf import embedded_ipv4, validate_endpoint
+from flagpost.domain.errors import UnsafeEndpointError
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,8 @@ TRANSIENT_CODES = frozenset(
         "ServiceUnavailable",
         "KMSInternalException",
         "DependencyTimeoutException",
+        # A single-item write that met a transaction in progress on the same item: try again.
+        "TransactionConflictException",
     }
 )
 # A transaction cancelled for these reasons (and none other) would go through if tried again.

@@ -19,6 +19,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import PoolManager
 
+from flagpost.domain.errors import UnsafeEndpointError
+
 METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")})
 
 
@@ -30,10 +32,6 @@ _UNCLEAN = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _HOSTNAME = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 # A host of digits, dots and hex notation only: a (possibly non-canonical) IPv4 address, not a name.
 _NUMERIC_HOST = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+))*", re.IGNORECASE)
-
-
-class UnsafeEndpointError(ValueError):
-    """The endpoint is not a public HTTPS URL, or resolves to an address we never send to."""
 
 
 # NAT64 prefixes (RFC 6052 well-known, RFC 8215 local-use): the last 32 bits are an IPv4 address.

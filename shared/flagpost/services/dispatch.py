@@ -14,17 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from flagpost.adapters import aws
-from flagpost.adapters.dynamo.client import StoreUnavailableError, from_item
-from flagpost.adapters.dynamo.feed import FeedStore, Op
-from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
-from flagpost.adapters.sqs import queue_jobs
+from flagpost.domain.errors import UnavailableError
+from flagpost.domain.models.feed import Op
 from flagpost.domain.models.platform_item import platform_view
 from flagpost.domain.models.principal import Principal
+from flagpost.domain.models.records import StreamChange
 from flagpost.domain.routing import route
 from flagpost.observability import logger
+from flagpost.services.ports import Feed, JobQueue, PrincipalDirectory
 
 
 @dataclass(frozen=True)
@@ -41,38 +38,30 @@ class Append:
 class Dispatcher:
     def __init__(
         self,
-        feed: FeedStore,
-        principals: DynamoPrincipalStore,
-        forward_queue_url: str,
+        feed: Feed,
+        principals: PrincipalDirectory,
+        jobs: JobQueue,
         *,
-        sqs: Any = None,
         on_routed: Callable[[str], None] | None = None,
     ) -> None:
         self.feed = feed
         self.principals = principals
-        self.forward_queue_url = forward_queue_url
-        self._sqs = sqs
+        self.jobs = jobs
         self.on_routed = on_routed
-
-    @property
-    def sqs(self) -> Any:
-        return self._sqs or aws.client("sqs")
 
     def platforms(self) -> list[Principal]:
         # Read at most every few seconds: a batch of confirmations must not scan principals per record.
         return self.principals.active_platforms()
 
-    def plan(self, record: dict[str, Any]) -> list[Append]:
-        """The feed entries one stream record calls for (none for anything but a status change that counts)."""
-        change = record.get("dynamodb", {})
-        new = from_item(change["NewImage"]) if "NewImage" in change else None
-        old = from_item(change["OldImage"]) if "OldImage" in change else None
+    def plan(self, change: StreamChange) -> list[Append]:
+        """The feed entries one change calls for (none for anything but a status change that counts)."""
+        new, old = change.new, change.old
         if new is None or new.get("sk") != "ITEM":
             return []
         status, before = new.get("status"), (old or {}).get("status")
         if status == before or status not in ("confirmed", "retracted"):
             return []
-        sequence_number = str(change.get("SequenceNumber", ""))
+        sequence_number = change.sequence_number
         item = platform_view(new)
         if status == "confirmed":
             decisions = new.get("decisions") or []
@@ -125,10 +114,8 @@ class Dispatcher:
                         if created and append.op == "upsert":
                             self.on_routed(platform_id)
                 if platform.endpoint:
-                    queue_jobs(self.sqs, self.forward_queue_url, [e for e, _ in entries if e.delivery == "pending"])
-            except (StoreUnavailableError, ClientError, BotoCoreError) as exc:
-                if not isinstance(exc, StoreUnavailableError) and not aws.is_transient(exc):
-                    raise
+                    self.jobs.queue([e for e, _ in entries if e.delivery == "pending"])
+            except UnavailableError as exc:
                 # Appended entries stay; the redelivered records find them and queue their pushes again.
                 logger.warning("feed append postponed; the stream resumes", extra={"error": str(exc)})
                 failed.append(min((a.sequence_number for a in group), key=_sequence_order))

@@ -6,6 +6,7 @@ import contextlib
 import secrets
 from typing import Any
 
+from flagpost.adapters.dynamo.client import Table
 from flagpost.adapters.dynamo.principals import CACHE_ENTRIES, DynamoPrincipalStore, InvalidApiKeyError
 
 
@@ -35,7 +36,7 @@ def made_up_key() -> str:
 def test_made_up_keys_and_ids_never_grow_the_cache_past_its_bound() -> None:
     clock = Clock()
     dynamodb = NoItems()
-    store = DynamoPrincipalStore("t", "k", cache_s=4.0, dynamodb=dynamodb, clock=clock)
+    store = DynamoPrincipalStore(Table("t", client=dynamodb), "k", cache_s=4.0, clock=clock)
     for n in range(3 * CACHE_ENTRIES):
         with contextlib.suppress(InvalidApiKeyError):
             store.authenticate(made_up_key())
@@ -46,7 +47,7 @@ def test_made_up_keys_and_ids_never_grow_the_cache_past_its_bound() -> None:
 def test_cached_verdicts_age_out() -> None:
     clock = Clock()
     dynamodb = NoItems()
-    store = DynamoPrincipalStore("t", "k", cache_s=4.0, dynamodb=dynamodb, clock=clock)
+    store = DynamoPrincipalStore(Table("t", client=dynamodb), "k", cache_s=4.0, clock=clock)
     assert store.get_active("fla_000000000001") is None
     assert store.get_active("fla_000000000001") is None
     assert dynamodb.reads == 1, "answered from the cache within cache_s"
@@ -59,7 +60,7 @@ def test_cached_verdicts_age_out() -> None:
 
 
 def test_keys_are_not_kept_as_cache_keys() -> None:
-    store = DynamoPrincipalStore("t", "k", cache_s=4.0, dynamodb=NoItems(), clock=Clock())
+    store = DynamoPrincipalStore(Table("t", client=NoItems()), "k", cache_s=4.0, clock=Clock())
     key = made_up_key()
     with contextlib.suppress(InvalidApiKeyError):
         store.authenticate(key)

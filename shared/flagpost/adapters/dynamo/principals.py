@@ -12,18 +12,18 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from cachetools import TTLCache
 
 from flagpost.adapters import aws
-from flagpost.adapters.dynamo.client import from_item, raise_unavailable_if_transient, to_item
+from flagpost.adapters.dynamo.client import Table, from_item, to_item
 from flagpost.domain import credentials
+from flagpost.domain.errors import InvalidApiKeyError, NotFoundError, UnavailableError
 from flagpost.domain.models.principal import IssuedCredentials, Principal, Role
 
 # Cached look-ups per warm function: principals, key verdicts and secrets of this many callers at most.
@@ -33,12 +33,11 @@ REFRESH_INTERVAL_S = 1.0
 SECRET_CONTEXT_PURPOSE = "flagpost-webhook-signing"  # noqa: S105 - a KMS context label, not a secret
 
 
-class PrincipalNotFoundError(LookupError):
-    pass
+class PrincipalNotFoundError(NotFoundError):
+    """No such principal (or no active one, where that is what was asked)."""
 
-
-class InvalidApiKeyError(PermissionError):
-    """Unknown, malformed, rotated-out or revoked key: the caller cannot tell which, by design."""
+    def __init__(self, principal_id: str) -> None:
+        super().__init__(f"No principal {principal_id!r}.")
 
 
 @dataclass(frozen=True)
@@ -50,55 +49,18 @@ class StoredKey:
     not_after: float | None
 
 
-class PrincipalStore(ABC):
-    """What the rest of Flagpost needs from principal storage."""
-
-    @abstractmethod
-    def create(
-        self,
-        role: Role,
-        name: str,
-        *,
-        domains: list[str] | None = None,
-        platform_ids: list[str] | None = None,
-        endpoint: str | None = None,
-    ) -> IssuedCredentials: ...
-
-    @abstractmethod
-    def get(self, principal_id: str) -> Principal: ...
-
-    @abstractmethod
-    def all(self) -> list[Principal]: ...
-
-    @abstractmethod
-    def active_platforms(self) -> list[Principal]: ...
-
-    @abstractmethod
-    def authenticate(self, api_key: str) -> Principal: ...
-
-    @abstractmethod
-    def signing_secrets(self, principal_id: str, *, fresh: bool = False) -> list[str]: ...
-
-    @abstractmethod
-    def rotate(self, principal_id: str) -> IssuedCredentials: ...
-
-    @abstractmethod
-    def revoke(self, principal_id: str) -> Principal: ...
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class DynamoPrincipalStore(PrincipalStore):
+class DynamoPrincipalStore:
     def __init__(
         self,
-        table: str,
+        table: Table,
         kms_key_id: str,
         *,
         rotation_overlap_s: int = 24 * 3600,
         cache_s: float = 4.0,
-        dynamodb: Any = None,
         kms: Any = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -106,7 +68,6 @@ class DynamoPrincipalStore(PrincipalStore):
         self.kms_key_id = kms_key_id
         self.rotation_overlap_s = rotation_overlap_s
         self.cache_s = cache_s
-        self._dynamodb = dynamodb
         self._kms = kms
         self._clock = clock
         # Keyed by what callers send (API keys, principal ids from URLs): bounded in size and age, so
@@ -115,13 +76,14 @@ class DynamoPrincipalStore(PrincipalStore):
         self._refreshed: TTLCache[str, float] = TTLCache(maxsize=CACHE_ENTRIES, ttl=REFRESH_INTERVAL_S, timer=clock)
         self._cache_lock = threading.Lock()
 
-    @property
-    def dynamodb(self) -> Any:
-        return self._dynamodb or aws.client("dynamodb")
-
-    @property
-    def kms(self) -> Any:
-        return self._kms or aws.client("kms")
+    def _kms_call(self, operation: str, **request: Any) -> Any:
+        """KMS throttled, failing or unreachable is a passing failure (503), never a refusal (401)."""
+        try:
+            return getattr(self._kms or aws.client("kms"), operation)(**request)
+        except (ClientError, BotoCoreError) as exc:
+            if aws.is_transient(exc):
+                raise UnavailableError() from exc
+            raise
 
     # ---------------------------------------------------------------- cache
     def _cached(self, key: str, load: Callable[[], Any]) -> Any:
@@ -157,17 +119,17 @@ class DynamoPrincipalStore(PrincipalStore):
         writes = [
             {
                 "Put": {
-                    "TableName": self.table,
+                    "TableName": self.table.name,
                     "Item": to_item({"pk": f"P#{principal.id}", "sk": "PROFILE", **self._profile(principal)}),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            *({"Put": {"TableName": self.table, "Item": item}} for item in key_items),
+            *({"Put": {"TableName": self.table.name, "Item": item}} for item in key_items),
         ]
         secret = None
         if role.signs_webhooks:
             secret, secret_item = self._new_secret_item(principal.id)
-            writes.append({"Put": {"TableName": self.table, "Item": secret_item}})
+            writes.append({"Put": {"TableName": self.table.name, "Item": secret_item}})
         self._transact(writes)
         return IssuedCredentials(principal=principal, api_key=api_key, secret=secret)
 
@@ -194,7 +156,8 @@ class DynamoPrincipalStore(PrincipalStore):
 
     def _new_secret_item(self, principal_id: str) -> tuple[str, dict[str, Any]]:
         secret = credentials.new_signing_secret()
-        ciphertext = self.kms.encrypt(
+        ciphertext = self._kms_call(
+            "encrypt",
             KeyId=self.kms_key_id,
             Plaintext=secret.encode("ascii"),
             EncryptionContext={"principal": principal_id, "purpose": SECRET_CONTEXT_PURPOSE},
@@ -211,26 +174,14 @@ class DynamoPrincipalStore(PrincipalStore):
         return secret, item
 
     def _transact(self, writes: list[dict[str, Any]]) -> None:
-        try:
-            self.dynamodb.transact_write_items(TransactItems=writes)
-        except ClientError as exc:
-            raise_unavailable_if_transient(exc)
-            raise
+        self.table.transact(writes)
 
     # --------------------------------------------------------------- reads
     def get(self, principal_id: str) -> Principal:
-        try:
-            got = self.dynamodb.get_item(
-                TableName=self.table,
-                Key=to_item({"pk": f"P#{principal_id}", "sk": "PROFILE"}),
-                ConsistentRead=True,
-            )
-        except ClientError as exc:
-            raise_unavailable_if_transient(exc)
-            raise
-        if "Item" not in got:
+        found = self.table.get({"pk": f"P#{principal_id}", "sk": "PROFILE"})
+        if found is None:
             raise PrincipalNotFoundError(principal_id)
-        return Principal.model_validate(from_item(got["Item"]))
+        return Principal.model_validate(found)
 
     def get_active(self, principal_id: str) -> Principal | None:
         """The principal if it exists and is active; cached for at most cache_s (revocation bites < 5 s)."""
@@ -248,14 +199,17 @@ class DynamoPrincipalStore(PrincipalStore):
     def all(self) -> list[Principal]:
         # The table holds a few hundred principals at most; admins list them rarely.
         principals: list[Principal] = []
-        paginator = self.dynamodb.get_paginator("scan")
-        for page in paginator.paginate(
-            TableName=self.table,
-            FilterExpression="sk = :p",
-            ExpressionAttributeValues=to_item({":p": "PROFILE"}),
-        ):
+        request: dict[str, Any] = {
+            "TableName": self.table.name,
+            "FilterExpression": "sk = :p",
+            "ExpressionAttributeValues": to_item({":p": "PROFILE"}),
+        }
+        while True:
+            page = self.table.call("scan", **request)
             principals.extend(Principal.model_validate(from_item(i)) for i in page.get("Items", []))
-        return sorted(principals, key=lambda p: (p.role.value, p.created_at))
+            if "LastEvaluatedKey" not in page:
+                return sorted(principals, key=lambda p: (p.role.value, p.created_at))
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def active_platforms(self) -> list[Principal]:
         """The active platform principals, read at most every cache_s (a scan of a few hundred items)."""
@@ -276,12 +230,9 @@ class DynamoPrincipalStore(PrincipalStore):
         return principal
 
     def _authenticate(self, parsed: credentials.ParsedApiKey) -> Principal | None:
-        got = self.dynamodb.get_item(
-            TableName=self.table, Key=to_item({"pk": f"K#{parsed.key_id}", "sk": "KEY"}), ConsistentRead=True
-        )
-        if "Item" not in got:
+        stored = self.table.get({"pk": f"K#{parsed.key_id}", "sk": "KEY"})
+        if stored is None:
             return None
-        stored = from_item(got["Item"])
         if not credentials.verify_secret(stored["salt"], parsed.secret, stored["digest"]):
             return None
         not_after = stored.get("not_after")
@@ -318,7 +269,8 @@ class DynamoPrincipalStore(PrincipalStore):
             i for i in self._children(principal_id, "SECRET#") if i.get("not_after") is None or i["not_after"] > now
         ]
         return [
-            self.kms.decrypt(
+            self._kms_call(
+                "decrypt",
                 CiphertextBlob=item["ciphertext"],
                 EncryptionContext={"principal": principal_id, "purpose": SECRET_CONTEXT_PURPOSE},
             )["Plaintext"].decode("ascii")
@@ -330,14 +282,14 @@ class DynamoPrincipalStore(PrincipalStore):
         condition, values = "pk = :pk", {":pk": f"P#{principal_id}"}
         if prefix:
             condition, values = f"{condition} AND begins_with(sk, :s)", {**values, ":s": prefix}
-        got = self.dynamodb.query(
-            TableName=self.table,
-            KeyConditionExpression=condition,
-            ExpressionAttributeValues=to_item(values),
-            ConsistentRead=True,
-            ScanIndexForward=False,
+        return list(
+            self.table.query_all(
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues=to_item(values),
+                ConsistentRead=True,
+                ScanIndexForward=False,
+            )
         )
-        return [from_item(i) for i in got.get("Items", [])]
 
     # ------------------------------------------------------------ lifecycle
     def rotate(self, principal_id: str) -> IssuedCredentials:
@@ -348,11 +300,11 @@ class DynamoPrincipalStore(PrincipalStore):
         not_after = int(self._clock()) + self.rotation_overlap_s
         writes = self._expire_writes(principal_id, not_after)
         api_key, key_items = self._new_key_items(principal_id)
-        writes.extend({"Put": {"TableName": self.table, "Item": item}} for item in key_items)
+        writes.extend({"Put": {"TableName": self.table.name, "Item": item}} for item in key_items)
         secret = None
         if principal.role.signs_webhooks:
             secret, secret_item = self._new_secret_item(principal_id)
-            writes.append({"Put": {"TableName": self.table, "Item": secret_item}})
+            writes.append({"Put": {"TableName": self.table.name, "Item": secret_item}})
         self._transact(writes)
         self._forget(principal_id)
         return IssuedCredentials(principal=principal, api_key=api_key, secret=secret)
@@ -364,7 +316,7 @@ class DynamoPrincipalStore(PrincipalStore):
         writes.append(
             {
                 "Update": {
-                    "TableName": self.table,
+                    "TableName": self.table.name,
                     "Key": to_item({"pk": f"P#{principal_id}", "sk": "PROFILE"}),
                     "UpdateExpression": "SET #s = :r, revoked_at = :t",
                     "ExpressionAttributeNames": {"#s": "status"},
@@ -400,7 +352,7 @@ class DynamoPrincipalStore(PrincipalStore):
             writes.append(
                 {
                     "Update": {
-                        "TableName": self.table,
+                        "TableName": self.table.name,
                         "Key": to_item({"pk": pk, "sk": sk}),
                         "UpdateExpression": "SET not_after = :n, expires_at = :e",
                         "ExpressionAttributeValues": to_item({":n": end, ":e": end + 86400}),
@@ -414,3 +366,6 @@ class DynamoPrincipalStore(PrincipalStore):
             self._cache.pop(f"secrets:{principal_id}", None)
             self._cache.pop(f"principal:{principal_id}", None)
             # Cached API-key verdicts for this principal age out within cache_s (<= 5 s).
+
+
+__all__ = ["DynamoPrincipalStore", "InvalidApiKeyError", "PrincipalNotFoundError"]

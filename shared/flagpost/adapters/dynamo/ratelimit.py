@@ -10,24 +10,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from hashlib import blake2b
-from typing import Any
 
-from botocore.exceptions import ClientError
-
-from flagpost.adapters import aws
-from flagpost.adapters.dynamo.client import error_code, raise_unavailable_if_transient, to_item
-from flagpost.adapters.http.problems import TooManyRequestsError
+from flagpost.adapters.dynamo.client import Table, to_item
+from flagpost.domain.errors import RateLimitedError, UnavailableError, WriteConflictError
 
 WINDOW_S = 60
 
 
 class RateLimiter:
-    def __init__(
-        self, table: str, per_minute: int, *, dynamodb: Any = None, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, table: Table, per_minute: int, *, clock: Callable[[], float] = time.time) -> None:
         self.table = table
         self.per_minute = per_minute
-        self._dynamodb = dynamodb
         self._clock = clock
 
     def take(self, principal_id: str, count: int, charge_id: str | None = None) -> None:
@@ -39,14 +32,14 @@ class RateLimiter:
             return
         now = self._clock()
         window = int(now // WINDOW_S) * WINDOW_S
-        retry_after = str(max(1, int(window + WINDOW_S - now + 0.999)))
+        retry_after = max(1, int(window + WINDOW_S - now + 0.999))
         if count > self.per_minute:
-            raise TooManyRequestsError(
+            raise RateLimitedError(
                 f"At most {self.per_minute} reports a minute; send fewer per request.",
-                headers={"Retry-After": retry_after},
+                retry_after=retry_after,
             )
         counter = {
-            "TableName": self.table,
+            "TableName": self.table.name,
             "Key": to_item({"pk": f"RATE#{principal_id}", "sk": str(window)}),
             "UpdateExpression": "ADD used :n SET expires_at = :e",
             "ConditionExpression": "attribute_not_exists(used) OR used <= :room",
@@ -54,32 +47,25 @@ class RateLimiter:
                 {":n": count, ":room": self.per_minute - count, ":e": window + 2 * WINDOW_S}
             ),
         }
-        limited = TooManyRequestsError(
-            f"Rate limit of {self.per_minute} reports a minute reached.", headers={"Retry-After": retry_after}
+        limited = RateLimitedError(
+            f"Rate limit of {self.per_minute} reports a minute reached.", retry_after=retry_after
         )
-        dynamodb = self._dynamodb or aws.client("dynamodb")
         try:
             if charge_id is None:
-                dynamodb.update_item(**counter)
+                self.table.call("update_item", **counter)
                 return
             digest = blake2b(charge_id.encode(), digest_size=12).hexdigest()
             marker = {
-                "TableName": self.table,
+                "TableName": self.table.name,
                 "Item": to_item(
                     {"pk": f"RATE#{principal_id}", "sk": f"{window}#{digest}", "expires_at": window + 2 * WINDOW_S}
                 ),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
-            dynamodb.transact_write_items(TransactItems=[{"Put": marker}, {"Update": counter}])
-        except ClientError as exc:
-            code = error_code(exc)
-            if code == "ConditionalCheckFailedException":
-                raise limited from None
-            if code == "TransactionCanceledException":
-                reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons") or []]
-                if reasons[:1] == ["ConditionalCheckFailed"]:
-                    return  # charged already this minute: a retry of the same webhook
-                if reasons[1:2] == ["ConditionalCheckFailed"]:
-                    raise limited from None
-            raise_unavailable_if_transient(exc)
-            raise
+            self.table.transact([{"Put": marker}, {"Update": counter}])
+        except WriteConflictError as exc:
+            if exc.reasons[:1] == ["ConditionalCheckFailed"]:
+                return  # charged already this minute: a retry of the same webhook
+            if not any(reason.startswith("ConditionalCheckFailed") for reason in exc.reasons):
+                raise UnavailableError() from exc  # a concurrent charge of the same window: retry shortly
+            raise limited from None  # the window's counter is full

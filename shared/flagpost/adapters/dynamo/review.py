@@ -1,321 +1,326 @@
-"""DynamoDB access for review: the queue and status indexes, conditional item writes with history, reads.
+"""The review side of the items table: applying review changes, the queue and status indexes, reads.
 
-Every state change is one TransactWriteItems: the item's conditional Update and a history Put that
-may only create (``attribute_not_exists``). Nothing here updates or deletes a history entry.
+Every state change is one TransactWriteItems: the item's conditional Update, built here from the
+domain's `ItemChange` and its `Guard`, plus a history Put that may only create (and a note's record
+when the change carries free text). Nothing here updates or deletes a history entry.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from flagpost.adapters import aws
-from flagpost.adapters.dynamo.client import (
-    StoreUnavailableError,
-    error_code,
-    from_item,
-    raise_unavailable_if_transient,
-    to_item,
-)
-from flagpost.adapters.dynamo.items import NOTE_PREFIX, history_put, new_note_id, note_put
-from flagpost.config import Settings, settings
+from flagpost.adapters.dynamo.client import Table, error_code, to_item
+from flagpost.adapters.dynamo.item_records import HISTORY_PREFIX, NOTE_PREFIX, history_put, item_key, note_put
+from flagpost.domain import jsonsafe
+from flagpost.domain.errors import MalformedInputError
+from flagpost.domain.models.records import HistoryRecord, ItemRecord, QueueEntry, ReportRecord
+from flagpost.domain.models.times import iso
+from flagpost.domain.review_rules import ItemChange
 
-OUTCOME_PREFIX = "OUTCOME#"
 QUEUE_INDEX = "review-queue"
 STATUS_INDEX = "items-by-status"
 REPORTS_INDEX = "reports-by-item"
-# Cancellation reasons that mean "the item changed under us": the caller re-reads and decides again.
-LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+LEASE_ATTRS = ("lease_id", "lease_holder", "lease_expires_at")
+_ITEM_PK = re.compile(r"^ITEM#itm_[0-9a-f]{1,64}$")
+_ITEM_ID = re.compile(r"^itm_[0-9a-f]{1,64}$")
+_BAD_CURSOR = "The cursor is not valid for this listing."
 
 
-class LostRaceError(Exception):
-    """The item's condition no longer held when the write arrived (someone else changed it first)."""
+class _Update:
+    """An UpdateExpression and its ConditionExpression, built clause by clause with named values."""
+
+    def __init__(self) -> None:
+        self.sets: list[str] = []
+        self.adds: list[str] = []
+        self.removes: list[str] = []
+        self.conditions: list[str] = []
+        self.values: dict[str, Any] = {}
+        self.names = {"#s": "status", "#q": "queue"}
+
+    def value(self, value: Any) -> str:
+        name = f":v{len(self.values)}"
+        self.values[name] = value
+        return name
+
+    def request(self, table: str, item_id: str) -> dict[str, Any]:
+        clauses = [f"SET {', '.join(self.sets)}" if self.sets else ""]
+        clauses += [
+            f"ADD {', '.join(self.adds)}" if self.adds else "",
+            f"REMOVE {', '.join(self.removes)}" if self.removes else "",
+        ]
+        expression = " ".join(c for c in clauses if c)
+        text = f"{expression} {' '.join(self.conditions)}"
+        request: dict[str, Any] = {
+            "TableName": table,
+            "Key": to_item(item_key(item_id)),
+            "UpdateExpression": expression,
+            "ConditionExpression": " AND ".join(self.conditions) or "attribute_exists(pk)",
+            "ExpressionAttributeValues": to_item(self.values),
+        }
+        names = {k: v for k, v in self.names.items() if k in text}
+        if names:
+            request["ExpressionAttributeNames"] = names
+        return request
 
 
-class BadStartKeyError(ValueError):
-    """DynamoDB refused a pagination key (a forged or foreign cursor)."""
+def _guarded(change: ItemChange, update: _Update) -> None:
+    guard, c = change.guard, update.conditions
+    if guard.status is not None:
+        c.append(f"#s = {update.value(guard.status.value)}")
+    if guard.lease_id is not None:
+        # The lease must still be live when the write arrives: one that ran out while the request was
+        # on its way no longer counts, whatever the earlier read saw.
+        c.append(f"lease_id = {update.value(guard.lease_id)} AND lease_holder = {update.value(guard.holder)}")
+        c.append(f"lease_expires_at > {update.value(guard.lease_live_at or iso(change.at))}")
+    if guard.priority is not None:
+        c.append(f"priority = {update.value(guard.priority.value)}")
+    if guard.confirmation_count == 0:
+        c.append("attribute_not_exists(confirmations)")
+    elif guard.confirmation_count is not None:
+        c.append(f"size(confirmations) = {update.value(guard.confirmation_count)}")
+    if guard.not_confirmed_by is not None:
+        c.append(f"NOT contains(confirmations, {update.value(guard.not_confirmed_by)})")
+    if guard.queue is not None:
+        c.append(f"#q = {update.value(guard.queue)} AND queue_sort = {update.value(guard.queue_sort)}")
+    if guard.no_lease:
+        c.append("attribute_not_exists(lease_expires_at)")
+    elif guard.expired_lease_seen is not None:
+        c.append(f"lease_expires_at = {update.value(guard.expired_lease_seen)}")
 
 
-@dataclass
-class ItemWrite:
-    """One conditional update of an item and the history entry that records it."""
-
-    item_id: str
-    update: str
-    condition: str
-    values: dict[str, Any]
-    names: dict[str, str] = field(default_factory=dict)
-    event: str = ""
-    actor: str = ""
-    at: datetime | None = None
-    lease_id: str | None = None
-    note: str | None = None  # free text: stored as its own expiring record, referred to by note_id
-    note_id: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Page:
-    records: list[dict[str, Any]]
-    last_key: dict[str, Any] | None
+def _effects(change: ItemChange, update: _Update) -> None:
+    s, a, r = update.sets, update.adds, update.removes
+    if change.decision is not None:
+        s.append(
+            f"decisions = list_append(if_not_exists(decisions, {update.value([])}), {update.value([change.decision])})"
+        )
+    if change.status is not None:
+        s.append(f"#s = {update.value(change.status.value)}")
+    if change.queue is not None:
+        s.append(f"#q = {update.value(change.queue)}")
+    if change.leave_queue:
+        r.extend(["#q", "queue_sort"])
+    if change.category is not None:
+        s.append(f"category = {update.value(change.category.value)}")
+    if change.decided_at is not None:
+        s.append(f"decided_at = {update.value(change.decided_at)}")
+    if change.add_confirmation is not None:
+        a.append(f"confirmations {update.value({change.add_confirmation})}")
+    if change.clear_confirmations:
+        r.append("confirmations")
+    if change.add_platforms:
+        a.append(f"platforms {update.value(set(change.add_platforms))}")
+    if change.retraction is not None:
+        s.append(
+            f"retracted_at = {update.value(change.retraction['at'])}, retraction = {update.value(change.retraction)}"
+        )
+    lease = change.lease
+    if lease is not None and lease.release:
+        r.extend(LEASE_ATTRS)
+    elif lease is not None and lease.grant_to is not None:
+        s.append(
+            f"lease_id = {update.value(lease.lease_id)}, lease_holder = {update.value(lease.grant_to)}, "
+            f"lease_expires_at = {update.value(lease.expires_at)}"
+        )
+    elif lease is not None and lease.expires_at is not None:
+        s.append(f"lease_expires_at = {update.value(lease.expires_at)}")
 
 
 class DynamoReviewStore:
-    def __init__(self, table: str | None = None, *, config: Settings | None = None, dynamodb: Any = None) -> None:
-        self.config = config or settings()
-        self.table = table or self.config.items_table
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        return self._dynamodb or aws.client("dynamodb")
+    def __init__(self, table: Table, *, text_retention_days: int) -> None:
+        self.table = table
+        self.text_retention_days = text_retention_days
 
     # ----------------------------------------------------------------- writes
-    def write(self, change: ItemWrite) -> None:
-        """Apply the update and append its history entry, both or neither; LostRaceError if the condition failed."""
-        # DynamoDB refuses placeholders the expressions do not use; rules may offer more than they use.
-        used = set(re.findall(r"[:#][A-Za-z0-9_]+", f"{change.update} {change.condition}"))
-        update: dict[str, Any] = {
-            "TableName": self.table,
-            "Key": to_item({"pk": f"ITEM#{change.item_id}", "sk": "ITEM"}),
-            "UpdateExpression": change.update,
-            "ConditionExpression": change.condition,
-        }
-        values = {k: v for k, v in change.values.items() if k in used}
-        names = {k: v for k, v in change.names.items() if k in used}
-        if values:
-            update["ExpressionAttributeValues"] = to_item(values)
-        if names:
-            update["ExpressionAttributeNames"] = names
-        assert change.at is not None, "a history entry needs its time"
-        actions: list[dict[str, Any]] = [{"Update": update}]
-        note_id = None
-        if change.note:
-            note_id = change.note_id or new_note_id(change.at)
-            put = note_put(self.table, change.item_id, note_id, change.note, change.at, self.config.text_retention_days)
-            actions.append({"Put": put})
+    def apply(self, change: ItemChange) -> None:
+        """Apply the change and append its history entry (and note), all or nothing; WriteConflictError
+        when the change's guard no longer holds."""
+        update = _Update()
+        _guarded(change, update)
+        _effects(change, update)
+        actions: list[dict[str, Any]] = [{"Update": update.request(self.table.name, change.item_id)}]
+        if change.note and change.note_id:
+            note = note_put(
+                self.table.name, change.item_id, change.note_id, change.note, change.at, self.text_retention_days
+            )
+            actions.append({"Put": note})
         history = history_put(
-            self.table,
-            change.item_id,
-            change.at,
-            change.event,
-            change.actor,
-            change.detail,
-            lease_id=change.lease_id,
-            note_id=note_id,
-        )
+            self.table.name, change.item_id, change.at, change.event, change.actor, change.detail,
+            lease_id=change.lease_id, note_id=change.note_id if change.note else None,
+        )  # fmt: skip
         actions.append({"Put": history})
-        self._transact(actions, change.item_id)
-
-    def put_outcome(
-        self,
-        outcome: dict[str, Any],
-        *,
-        revision: int | None,
-        at: datetime,
-        note: str | None,
-        detail: dict[str, Any],
-    ) -> None:
-        """Replace the (item, platform) outcome record if it is still at `revision` (None: absent),
-        with its history entry (and note); LostRaceError if another write came first."""
-        item_id, platform_id = outcome["item_id"], outcome["platform_id"]
-        record = {"pk": f"ITEM#{item_id}", "sk": f"{OUTCOME_PREFIX}{platform_id}", **outcome}
-        record["revision"] = (revision or 0) + 1
-        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
-        if revision is not None:
-            condition = {
-                "ConditionExpression": "revision = :rev",
-                "ExpressionAttributeValues": to_item({":rev": revision}),
-            }
-        actions: list[dict[str, Any]] = [{"Put": {"TableName": self.table, "Item": to_item(record), **condition}}]
-        note_id = None
-        if note:
-            note_id = new_note_id(at)
-            actions.append({"Put": note_put(self.table, item_id, note_id, note, at, self.config.text_retention_days)})
-        history = history_put(self.table, item_id, at, "outcome", platform_id, detail, note_id=note_id)
-        actions.append({"Put": history})
-        self._transact(actions, item_id)
-
-    def _transact(self, actions: list[dict[str, Any]], item_id: str) -> None:
-        try:
-            self.dynamodb.transact_write_items(TransactItems=actions)
-        except ClientError as exc:
-            if error_code(exc) == "TransactionCanceledException":
-                codes = [r.get("Code", "None") for r in exc.response.get("CancellationReasons") or []]
-                if any(code in LOST_RACE for code in codes):
-                    raise LostRaceError(item_id) from None
-            raise_unavailable_if_transient(exc)
-            raise
+        self.table.transact(actions)
 
     # ------------------------------------------------------------------ reads
-    def outcome(self, item_id: str, platform_id: str) -> dict[str, Any] | None:
-        """The platform's standing outcome for the item, or None."""
-        return self._get_key(f"ITEM#{item_id}", f"{OUTCOME_PREFIX}{platform_id}")
+    def get(self, item_id: str) -> ItemRecord | None:
+        if not _ITEM_ID.fullmatch(item_id):
+            return None
+        found = self.table.get(item_key(item_id))
+        return ItemRecord.model_validate(found) if found else None
 
-    def outcomes(self, item_id: str) -> list[dict[str, Any]]:
-        """Every platform's standing outcome for the item, by platform id."""
-        records: list[dict[str, Any]] = []
-        start: dict[str, Any] | None = None
-        while True:
-            page = self._query(
-                {
-                    "KeyConditionExpression": "pk = :pk AND begins_with(sk, :o)",
-                    "ExpressionAttributeValues": to_item({":pk": f"ITEM#{item_id}", ":o": OUTCOME_PREFIX}),
-                    "ConsistentRead": True,
-                },
-                start,
-            )
-            records.extend(page.records)
-            if page.last_key is None:
-                return records
-            start = page.last_key
-
-    def _get_key(self, pk: str, sk: str) -> dict[str, Any] | None:
-        try:
-            got = self.dynamodb.get_item(TableName=self.table, Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=True)
-        except ClientError as exc:
-            raise_unavailable_if_transient(exc)
-            raise
-        return from_item(got["Item"]) if "Item" in got else None
-
-    def get(self, item_id: str) -> dict[str, Any] | None:
-        try:
-            got = self.dynamodb.get_item(
-                TableName=self.table, Key=to_item({"pk": f"ITEM#{item_id}", "sk": "ITEM"}), ConsistentRead=True
-            )
-        except ClientError as exc:
-            raise_unavailable_if_transient(exc)
-            raise
-        return from_item(got["Item"]) if "Item" in got else None
-
-    def queue_page(self, queue: str, limit: int, start_key: dict[str, Any] | None = None) -> Page:
+    def queue_page(
+        self, queue: str, limit: int, start: dict[str, Any] | None = None
+    ) -> tuple[list[QueueEntry], dict[str, Any] | None]:
         """The most urgent entries of one queue: keys plus the lease and confirmations the index projects."""
-        return self._query(
-            {
-                "IndexName": QUEUE_INDEX,
-                "KeyConditionExpression": "#q = :q",
-                "ExpressionAttributeNames": {"#q": "queue"},
-                "ExpressionAttributeValues": to_item({":q": queue}),
-                "Limit": limit,
-            },
-            start_key,
+        page = self.table.query(
+            start,
+            IndexName=QUEUE_INDEX,
+            KeyConditionExpression="#q = :q",
+            ExpressionAttributeNames={"#q": "queue"},
+            ExpressionAttributeValues=to_item({":q": queue}),
+            Limit=limit,
         )
+        entries = [QueueEntry.model_validate({**r, "item_id": r["pk"].removeprefix("ITEM#")}) for r in page.records]
+        return entries, page.last_key
 
-    def queue_entries(self, queue: str) -> Iterator[dict[str, Any]]:
+    def queue_entries(self, queue: str) -> Iterator[QueueEntry]:
         """Every entry of one queue, for counting (not on the claim path)."""
         start: dict[str, Any] | None = None
         while True:
-            page = self.queue_page(queue, 1000, start)
-            yield from page.records
-            if page.last_key is None:
+            entries, start = self.queue_page(queue, 1000, start)
+            yield from entries
+            if start is None:
                 return
-            start = page.last_key
 
-    def by_status(
+    def list_by_status(
         self,
-        status: str,
+        parts: Sequence[str],
+        lease: Literal["live", "free", "any"],
+        now: datetime,
         limit: int,
-        start_key: dict[str, Any] | None,
-        *,
-        filter_expression: str | None = None,
-        filter_values: dict[str, Any] | None = None,
-    ) -> Page:
-        """Items of one status, oldest due_at first."""
+        cursor: str | None,
+        listing: str,
+    ) -> tuple[list[ItemRecord], str | None]:
+        """Items of the given stored statuses (one after the other), oldest due_at first, those under a
+        live lease, those not, or any; an opaque cursor resumes where the page ended."""
+        part, start = 0, None
+        if cursor:
+            decoded = _decode_cursor(cursor, listing)
+            part, start = decoded.part, (decoded.key.model_dump() if decoded.key else None)
+            if part >= len(parts) or (decoded.key is not None and decoded.key.status != parts[part]):
+                raise MalformedInputError(_BAD_CURSOR)
         request: dict[str, Any] = {
             "IndexName": STATUS_INDEX,
             "KeyConditionExpression": "#s = :s",
             "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": to_item({":s": status, **(filter_values or {})}),
-            "Limit": limit,
         }
-        if filter_expression:
-            request["FilterExpression"] = filter_expression
-        return self._query(request, start_key)
-
-    def history(self, item_id: str) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = []
-        start: dict[str, Any] | None = None
-        while True:
-            page = self._query(
-                {
-                    "KeyConditionExpression": "pk = :pk AND begins_with(sk, :h)",
-                    "ExpressionAttributeValues": to_item({":pk": f"ITEM#{item_id}", ":h": "HIST#"}),
-                    "ConsistentRead": True,
-                },
-                start,
-            )
-            records.extend(page.records)
-            if page.last_key is None:
-                return records
+        values: dict[str, Any] = {":now": iso(now)} if lease != "any" else {}
+        if lease == "live":
+            request["FilterExpression"] = "lease_expires_at > :now"
+        elif lease == "free":
+            request["FilterExpression"] = "attribute_not_exists(lease_expires_at) OR lease_expires_at <= :now"
+        records: list[ItemRecord] = []
+        while part < len(parts):
+            try:
+                page = self.table.query(
+                    start,
+                    **request,
+                    ExpressionAttributeValues=to_item({":s": parts[part], **values}),
+                    Limit=limit - len(records),
+                )
+            except ClientError as exc:  # a start key DynamoDB refuses: a forged cursor
+                if start is not None and error_code(exc) == "ValidationException":
+                    raise MalformedInputError(_BAD_CURSOR) from None
+                raise
+            records.extend(ItemRecord.model_validate(r) for r in page.records)
             start = page.last_key
+            if start is None:
+                part += 1
+            if len(records) >= limit:
+                break
+        next_cursor = None
+        if part < len(parts):
+            next_cursor = _encode_cursor(_Cursor(v=1, status=listing, part=part, key=_key(start)))
+        return records, next_cursor
+
+    def history(self, item_id: str) -> list[HistoryRecord]:
+        return [HistoryRecord.model_validate(r) for r in self._children(item_id, HISTORY_PREFIX)]
 
     def notes(self, item_id: str) -> dict[str, str]:
         """note_id -> text of the item's notes that still exist (the retention TTL deletes them)."""
-        found: dict[str, str] = {}
-        start: dict[str, Any] | None = None
-        while True:
-            page = self._query(
-                {
-                    "KeyConditionExpression": "pk = :pk AND begins_with(sk, :n)",
-                    "ExpressionAttributeValues": to_item({":pk": f"ITEM#{item_id}", ":n": NOTE_PREFIX}),
-                    "ConsistentRead": True,
-                },
-                start,
-            )
-            found |= {str(r["sk"]): str(r.get("text", "")) for r in page.records}
-            if page.last_key is None:
-                return found
-            start = page.last_key
+        return {str(r["sk"]): str(r.get("text", "")) for r in self._children(item_id, NOTE_PREFIX)}
 
-    def reports(self, item_id: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
-        """The item's first `limit` reports in arrival order, and whether there are more."""
-        page = self._query(
-            {
-                "IndexName": REPORTS_INDEX,
-                "KeyConditionExpression": "report_item = :i",
-                "ExpressionAttributeValues": to_item({":i": item_id}),
-                "Limit": limit,
-            },
-            None,
+    def _children(self, item_id: str, prefix: str) -> Iterator[dict[str, Any]]:
+        return self.table.query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+            ExpressionAttributeValues=to_item({":pk": f"ITEM#{item_id}", ":p": prefix}),
+            ConsistentRead=True,
         )
-        return page.records, page.last_key is not None
+
+    def reports(self, item_id: str, limit: int) -> tuple[list[ReportRecord], bool]:
+        """The item's first `limit` reports in arrival order, and whether there are more."""
+        page = self.table.query(
+            IndexName=REPORTS_INDEX,
+            KeyConditionExpression="report_item = :i",
+            ExpressionAttributeValues=to_item({":i": item_id}),
+            Limit=limit,
+        )
+        return [ReportRecord.model_validate(r) for r in page.records], page.last_key is not None
 
     def descriptions(self, report_ids: Sequence[str]) -> dict[str, str]:
         """Report texts that still exist (the retention TTL deletes them)."""
-        found: dict[str, str] = {}
-        for start in range(0, len(report_ids), 100):
-            keys = [to_item({"pk": f"REPORT#{rid}", "sk": "TEXT"}) for rid in report_ids[start : start + 100]]
-            request: dict[str, Any] = {self.table: {"Keys": keys}}
-            for _ in range(8):
-                try:
-                    got = self.dynamodb.batch_get_item(RequestItems=request)
-                except ClientError as exc:
-                    raise_unavailable_if_transient(exc)
-                    raise
-                for raw in got.get("Responses", {}).get(self.table, []):
-                    record = from_item(raw)
-                    found[record["pk"].removeprefix("REPORT#")] = record.get("description", "")
-                request = got.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            else:
-                raise StoreUnavailableError("report texts still unprocessed after retries")
-        return found
+        found = self.table.batch_get([{"pk": f"REPORT#{rid}", "sk": "TEXT"} for rid in report_ids])
+        return {r["pk"].removeprefix("REPORT#"): str(r.get("description", "")) for r in found}
 
-    def _query(self, request: dict[str, Any], start_key: dict[str, Any] | None) -> Page:
-        if start_key:
-            request = {**request, "ExclusiveStartKey": to_item(start_key)}
-        try:
-            got = self.dynamodb.query(TableName=self.table, **request)
-        except ClientError as exc:
-            if start_key and error_code(exc) == "ValidationException":
-                raise BadStartKeyError(str(exc)) from None
-            raise_unavailable_if_transient(exc)
-            raise
-        last = got.get("LastEvaluatedKey")
-        return Page([from_item(i) for i in got.get("Items", [])], from_item(last) if last else None)
+
+# ------------------------------------------------------------------ list cursors
+
+
+class _StatusKey(BaseModel):
+    """The only ExclusiveStartKey a list cursor may carry: anything else is a forged cursor."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    pk: str
+    sk: Literal["ITEM"]
+    status: str
+    due_at: str
+
+
+class _Cursor(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    v: Literal[1]
+    status: str
+    part: int  # which stored status the listing is in (in_review spans pending and escalated)
+    key: _StatusKey | None
+
+
+def _key(start: dict[str, Any] | None) -> _StatusKey | None:
+    if start is None:
+        return None
+    return _StatusKey.model_validate({k: start[k] for k in ("pk", "sk", "status", "due_at")})
+
+
+def _encode_cursor(cursor: _Cursor) -> str:
+    return base64.urlsafe_b64encode(cursor.model_dump_json().encode()).decode().rstrip("=")
+
+
+def _decode_cursor(raw: str, listing: str) -> _Cursor:
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        cursor = _Cursor.model_validate(jsonsafe.loads(base64.urlsafe_b64decode(padded.encode("ascii"))))
+    except (ValueError, UnicodeError, binascii.Error, ValidationError):
+        raise MalformedInputError(_BAD_CURSOR) from None
+    if cursor.status != listing or cursor.part < 0:
+        raise MalformedInputError("The cursor belongs to another listing.")
+    key = cursor.key
+    if key is not None and not (_ITEM_PK.fullmatch(key.pk) and _is_time(key.due_at)):
+        raise MalformedInputError(_BAD_CURSOR)
+    return cursor
+
+
+def _is_time(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

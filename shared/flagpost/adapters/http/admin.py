@@ -6,6 +6,7 @@ import re
 import unicodedata
 from typing import Annotated, Literal
 
+from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import (
@@ -18,20 +19,17 @@ from pydantic import (
     model_validator,
 )
 
-from flagpost.adapters import aws
-from flagpost.adapters.dynamo.principals import PrincipalNotFoundError
-from flagpost.adapters.http.auth import BEARER_SECURITY, principal_store, require
+from flagpost.adapters.http import deps
+from flagpost.adapters.http.auth import BEARER_SECURITY
 from flagpost.adapters.http.params import PlatformId, PrincipalId
-from flagpost.adapters.http.problems import NotFoundError, UnprocessableError, problem_responses
-from flagpost.adapters.sqs import redeliver
-from flagpost.adapters.ssrf import UnsafeEndpointError, validate_endpoint
-from flagpost.config import settings
+from flagpost.adapters.http.problems import problem_responses
 from flagpost.domain.models.principal import IssuedCredentials, Principal, Role
 from flagpost.domain.models.stats import Stats, YearReport
-from flagpost.wiring_delivery import feed_store
-from flagpost.wiring_stats import current_stats, report_for
+from flagpost.services.principals import PrincipalAdmin
+from flagpost.services.stats import StatsService
 
 router = Router()  # type: ignore[no-untyped-call]
+Admins = Annotated[PrincipalAdmin, Depends(deps.admin)]
 
 # A platform name as the normalizer gives it (`telegram`, `youtube`, `internet_archive`).
 PlatformName = Annotated[
@@ -122,23 +120,14 @@ class Revoked(BaseModel):
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403, 422),
 )
-def create_principal(principal: PrincipalIn) -> tuple[IssuedOut, int]:
-    require(router.current_event, Role.ADMIN)
-    endpoint = None
-    if principal.endpoint:
-        try:
-            endpoint = validate_endpoint(principal.endpoint, allow_loopback=settings().allow_loopback_endpoints)
-        except UnsafeEndpointError as exc:
-            raise UnprocessableError(
-                "The endpoint cannot receive pushes.",
-                errors=[{"loc": ["body", "endpoint"], "msg": str(exc), "type": "unsafe_endpoint"}],
-            ) from None
-    issued = principal_store().create(
+def create_principal(principal: PrincipalIn, admin: deps.Admin, admins: Admins) -> tuple[IssuedOut, int]:
+    del admin
+    issued = admins.create(
         principal.role,
         principal.name,
         domains=principal.domains,
         platform_ids=principal.platform_ids,
-        endpoint=endpoint,
+        endpoint=principal.endpoint,
     )
     return IssuedOut.of(issued), 201
 
@@ -150,9 +139,9 @@ def create_principal(principal: PrincipalIn) -> tuple[IssuedOut, int]:
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403),
 )
-def list_principals() -> PrincipalList:
-    require(router.current_event, Role.ADMIN)
-    return PrincipalList(principals=principal_store().all())
+def list_principals(admin: deps.Admin, admins: Admins) -> PrincipalList:
+    del admin
+    return PrincipalList(principals=admins.all())
 
 
 @router.post(
@@ -162,12 +151,11 @@ def list_principals() -> PrincipalList:
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403, 404),
 )
-def rotate_principal(principal_id: PrincipalId, body: Annotated[EmptyBody | None, Body()] = None) -> IssuedOut:
-    require(router.current_event, Role.ADMIN)
-    try:
-        return IssuedOut.of(principal_store().rotate(principal_id))
-    except PrincipalNotFoundError:
-        raise NotFoundError("No such active principal.") from None
+def rotate_principal(
+    principal_id: PrincipalId, admin: deps.Admin, admins: Admins, body: Annotated[EmptyBody | None, Body()] = None
+) -> IssuedOut:
+    del admin
+    return IssuedOut.of(admins.rotate(principal_id))
 
 
 @router.delete(
@@ -177,17 +165,10 @@ def rotate_principal(principal_id: PrincipalId, body: Annotated[EmptyBody | None
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403, 404),
 )
-def revoke_principal(principal_id: PrincipalId, body: Annotated[EmptyBody | None, Body()] = None) -> Revoked:
-    admin = require(router.current_event, Role.ADMIN)
-    if admin.id == principal_id:
-        raise UnprocessableError(
-            "An admin cannot revoke itself; ask another admin.",
-            errors=[{"loc": ["path", "principal_id"], "msg": "is the caller", "type": "self_revocation"}],
-        )
-    try:
-        revoked = principal_store().revoke(principal_id)
-    except PrincipalNotFoundError:
-        raise NotFoundError("No such principal.") from None
+def revoke_principal(
+    principal_id: PrincipalId, admin: deps.Admin, admins: Admins, body: Annotated[EmptyBody | None, Body()] = None
+) -> Revoked:
+    revoked = admins.revoke(admin.id, principal_id)
     return Revoked(id=revoked.id, status="revoked")
 
 
@@ -204,18 +185,10 @@ class Requeued(BaseModel):
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 def redeliver_platform(
-    platform_id: PlatformId, body: Annotated[EmptyBody | None, Body()] = None
+    platform_id: PlatformId, admin: deps.Admin, admins: Admins, body: Annotated[EmptyBody | None, Body()] = None
 ) -> tuple[Requeued, int]:
-    require(router.current_event, Role.ADMIN)
-    try:
-        platform = principal_store().get(platform_id)
-    except PrincipalNotFoundError:
-        platform = None
-    if platform is None or platform.role is not Role.PLATFORM:
-        raise NotFoundError("No such platform.")
-    config = settings()
-    config.require("forward_queue_url")
-    return Requeued(requeued=redeliver(feed_store(), aws.client("sqs"), config.forward_queue_url, platform_id)), 202
+    del admin
+    return Requeued(requeued=admins.redeliver(platform_id)), 202
 
 
 @router.get(
@@ -225,7 +198,11 @@ def redeliver_platform(
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403),
 )
-def get_stats(year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> Stats | YearReport:
+def get_stats(
+    admin: deps.Admin,
+    stats: Annotated[StatsService, Depends(deps.stats)],
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Stats | YearReport:
     """All-time figures, or with `year` the yearly transparency report (aggregates only)."""
-    require(router.current_event, Role.ADMIN)
-    return report_for(year) if year is not None else current_stats()
+    del admin
+    return stats.year(year) if year is not None else stats.current()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -13,6 +14,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from flagpost import __version__
+from flagpost.adapters.http.auth import bearer_guard
+from flagpost.adapters.http.deps import Authenticator
 from flagpost.adapters.http.problems import (
     HANDLED,
     as_payload_v2,
@@ -40,7 +43,9 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     return app
 
 
-def lambda_handler_for(app: APIGatewayHttpResolver, role: Role | None = None) -> LambdaHandler:
+def lambda_handler_for(
+    app: APIGatewayHttpResolver, role: Role | None = None, principals: Callable[[], Authenticator] | None = None
+) -> LambdaHandler:
     """The Lambda entry point of an HTTP function, with logs, traces and metrics around `app`.
 
     Guards see the raw event before the resolver parses or validates anything, so nobody learns about
@@ -48,9 +53,9 @@ def lambda_handler_for(app: APIGatewayHttpResolver, role: Role | None = None) ->
     the JSON media type. A guard refuses by raising; its exception is mapped to a problem by the same
     `problem_for` the resolver's exception handlers use.
     """
-    from flagpost.adapters.http.auth import bearer_guard
-
-    guards = [bearer_guard(role)] if role is not None else []
+    guards: list[Callable[[dict[str, Any]], None]] = []
+    if role is not None and principals is not None:
+        guards.append(bearer_guard(principals, role))
     guards.append(check_media_type)
 
     def resolve(event: dict[str, Any], context: LambdaContext) -> Any:

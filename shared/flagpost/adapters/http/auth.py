@@ -1,4 +1,9 @@
-"""Bearer-key authentication and role checks, called first by every protected route."""
+"""The bearer guard: the caller's key and role checked before the resolver parses or validates anything.
+
+Routes also name their caller as a dependency (`flagpost.adapters.http.deps`), with the same check;
+the guard runs first in functions that serve one role, so that nobody learns a route's schema
+before being let in.
+"""
 
 from __future__ import annotations
 
@@ -6,49 +11,17 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from flagpost.adapters.dynamo.principals import DynamoPrincipalStore, InvalidApiKeyError
-from flagpost.adapters.http.problems import ForbiddenError, UnauthorizedError
-from flagpost.config import settings
-from flagpost.domain.models.principal import Principal, Role
-from flagpost.lazy import lazy
+from flagpost.adapters.http.deps import Authenticator, authenticate
+from flagpost.domain.models.principal import Role
 
 BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="flagpost"'}
 
 
-@lazy
-def principal_store() -> DynamoPrincipalStore:
-    config = settings()
-    config.require("principals_table", "kms_key_id")
-    return DynamoPrincipalStore(
-        config.principals_table,
-        config.kms_key_id,
-        rotation_overlap_s=config.rotation_overlap_seconds,
-        cache_s=config.auth_cache_seconds,
-    )
-
-
-def bearer_guard(*roles: Role) -> Callable[[dict[str, Any]], None]:
-    """A guard for `lambda_handler_for`: 401/403 before the resolver parses or validates the request."""
+def bearer_guard(principals: Callable[[], Authenticator], *roles: Role) -> Callable[[dict[str, Any]], None]:
+    """A guard for `lambda_handler_for`: 401/403 for a key that does not prove one of `roles`."""
 
     def guard(event: dict[str, Any]) -> None:
-        require(APIGatewayProxyEventV2(event), *roles)
+        authenticate(APIGatewayProxyEventV2(event).headers, principals(), *roles)
 
     return guard
-
-
-def require(event: BaseProxyEvent, *roles: Role) -> Principal:
-    """The authenticated principal, if its role is one of `roles`; 401 or 403 otherwise."""
-    header = event.headers.get("authorization") or ""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise UnauthorizedError("Send `Authorization: Bearer <api_key>`.", headers=_CHALLENGE)
-    try:
-        principal = principal_store().authenticate(token.strip())
-    except InvalidApiKeyError:
-        raise UnauthorizedError("The API key is not valid.", headers=_CHALLENGE) from None
-    if principal.role not in roles:
-        raise ForbiddenError(f"This route is not open to the {principal.role.value} role.")
-    return principal

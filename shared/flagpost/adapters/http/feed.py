@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
-from flagpost.adapters.dynamo.feed import InvalidCursorError, decode_cursor, encode_cursor
-from flagpost.adapters.dynamo.review import DynamoReviewStore
-from flagpost.adapters.http.auth import BEARER_SECURITY, require
+from flagpost.adapters.http import deps
+from flagpost.adapters.http.auth import BEARER_SECURITY
 from flagpost.adapters.http.params import ItemId
-from flagpost.adapters.http.problems import BadRequestError, problem_responses
+from flagpost.adapters.http.problems import problem_responses
+from flagpost.domain.errors import MalformedInputError
+from flagpost.domain.models.feed import InvalidCursorError, decode_cursor, encode_cursor
 from flagpost.domain.models.outcome import OutcomeIn, OutcomeOut
-from flagpost.domain.models.principal import Role
-from flagpost.services.outcomes import record_outcome
-from flagpost.wiring_delivery import feed_store
+from flagpost.services.outcomes import OutcomeService
+from flagpost.services.ports import Feed
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -40,15 +41,16 @@ class FeedPage(BaseModel):
     responses=problem_responses(400, 401, 403),
 )
 def read_feed(
+    platform: deps.Platform,
+    feed: Annotated[Feed, Depends(deps.feed)],
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> FeedPage:
-    platform = require(router.current_event, Role.PLATFORM)
     try:
         after = decode_cursor(cursor)
     except InvalidCursorError:
-        raise BadRequestError("The cursor is not one this feed gave out.") from None
-    entries = feed_store().read(platform.id, after, limit)
+        raise MalformedInputError("The cursor is not one this feed gave out.") from None
+    entries = feed.read(platform.id, after, limit)
     last = entries[-1].seq if entries else after
     return FeedPage(entries=[Entry(**e.public()) for e in entries], next_cursor=encode_cursor(last))
 
@@ -60,6 +62,10 @@ def read_feed(
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403, 404, 422),
 )
-def post_outcome(item_id: ItemId, outcome: OutcomeIn) -> OutcomeOut:
-    platform = require(router.current_event, Role.PLATFORM)
-    return record_outcome(DynamoReviewStore(), feed_store(), platform.id, item_id, outcome)
+def post_outcome(
+    item_id: ItemId,
+    outcome: OutcomeIn,
+    platform: deps.Platform,
+    outcomes: Annotated[OutcomeService, Depends(deps.outcomes)],
+) -> OutcomeOut:
+    return outcomes.record(platform.id, item_id, outcome)

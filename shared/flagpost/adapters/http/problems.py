@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.event_handler.depends import DependencyResolutionError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, Field
 
 from flagpost.adapters.aws import is_transient
-from flagpost.adapters.dynamo.client import StoreUnavailableError
+from flagpost.domain.errors import (
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    InvalidInputError,
+    MalformedInputError,
+    NotFoundError,
+    RateLimitedError,
+    TooLargeError,
+    UnauthenticatedError,
+    UnavailableError,
+)
+from flagpost.domain.models.issues import ValidationIssue, validation_issue
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-
-
-class ValidationIssue(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
 
 
 class Problem(BaseModel):
@@ -36,61 +42,31 @@ class Problem(BaseModel):
     errors: list[ValidationIssue] | None = Field(default=None, description="present on validation errors")
 
 
-class ProblemError(Exception):
-    """A failure the client can act on. Subclasses fix the status; raise them from logic code."""
-
-    status: int = 400
-    title: str | None = None
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        headers: dict[str, str] | None = None,
-        errors: list[dict[str, Any]] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.headers = headers or {}
-        self.errors = errors
+class UnsupportedMediaTypeError(DomainError):
+    """A body in another media type than JSON (an HTTP matter: the domain never sees it)."""
 
 
-class BadRequestError(ProblemError):
-    status = 400
+# The one table from what went wrong to an HTTP status; subclasses take their parent's.
+STATUS: dict[type[DomainError], int] = {
+    MalformedInputError: 400,
+    UnauthenticatedError: 401,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    TooLargeError: 413,
+    UnsupportedMediaTypeError: 415,
+    InvalidInputError: 422,
+    RateLimitedError: 429,
+    UnavailableError: 503,
+}
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="flagpost"'}
 
 
-class UnauthorizedError(ProblemError):
-    status = 401
-
-
-class ForbiddenError(ProblemError):
-    status = 403
-
-
-class NotFoundError(ProblemError):
-    status = 404
-
-
-class ConflictError(ProblemError):
-    status = 409
-
-
-class UnprocessableError(ProblemError):
-    status = 422
-
-
-class PayloadTooLargeError(ProblemError):
-    status = 413
-
-
-class TooManyRequestsError(ProblemError):
-    status = 429
-
-
-class ServiceUnavailableError(ProblemError):
-    """A dependency failed for the whole request; the client should retry after `Retry-After`."""
-
-    status = 503
+def _status(exc: DomainError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
 
 
 def problem_responses(*statuses: int) -> dict[int, Any]:
@@ -126,10 +102,6 @@ def problem_response(
     )
 
 
-class UnsupportedMediaTypeError(ProblemError):
-    status = 415
-
-
 def check_media_type(event: dict[str, Any]) -> None:
     """Refuse a request body that is not JSON (415), before anything parses it."""
     if not event.get("body"):
@@ -143,20 +115,6 @@ def check_media_type(event: dict[str, Any]) -> None:
     raise UnsupportedMediaTypeError("Send the body as application/json.")
 
 
-def validation_issue(err: Mapping[str, Any], prefix: tuple[str | int, ...] = ()) -> dict[str, Any]:
-    """One pydantic or powertools validation error as the contract's `{loc, msg, type}`.
-
-    An unknown field is named in the message, not only in `loc`: a misspelt optional field must be
-    impossible to overlook.
-    """
-    loc = [*prefix, *(p if isinstance(p, int) else str(p) for p in err.get("loc", ()))]
-    kind = str(err.get("type", "value_error"))
-    msg = str(err.get("msg") or kind)
-    if kind == "extra_forbidden" and loc:
-        msg = f"unknown field {loc[-1]!r}: not part of this request's schema"
-    return {"loc": loc, "msg": msg, "type": kind}
-
-
 def _issues(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [validation_issue(err) for err in exc.errors()]
 
@@ -164,8 +122,8 @@ def _issues(exc: RequestValidationError) -> list[dict[str, Any]]:
 # Every exception type a request may end in that is not a fault of ours, mapped to its problem in one
 # place: the resolver's exception handlers and the guards that run before the resolver both use it.
 HANDLED: tuple[type[Exception], ...] = (
-    ProblemError,
-    StoreUnavailableError,
+    DomainError,
+    DependencyResolutionError,
     ClientError,
     BotoCoreError,
     RequestValidationError,
@@ -175,11 +133,14 @@ HANDLED: tuple[type[Exception], ...] = (
 
 def problem_for(exc: BaseException) -> Response[str] | None:
     """The problem response for `exc`, or None when it is a fault of ours (a 500, alarmed)."""
-    if isinstance(exc, ProblemError):
-        return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers)
-    if isinstance(exc, StoreUnavailableError):
-        # DynamoDB's own message names tables and limits; the client only needs to retry.
-        return problem_response(503, "Storage is busy; retry shortly.", headers={"Retry-After": "1"})
+    if isinstance(exc, DependencyResolutionError) and exc.__cause__ is not None:
+        return problem_for(exc.__cause__)  # a route's dependency refused (the caller, or a use case)
+    if isinstance(exc, DomainError):
+        status = _status(exc)
+        headers = dict(_CHALLENGE) if isinstance(exc, UnauthenticatedError) else {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        return problem_response(status, exc.detail, errors=exc.errors, headers=headers or None)
     if isinstance(exc, ClientError | BotoCoreError):
         # Throttled, failing or unreachable after the SDK's retries (DynamoDB, KMS, SQS): the request
         # failed as a whole and may be retried. Any other AWS error is a fault of ours.

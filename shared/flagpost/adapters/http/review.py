@@ -1,18 +1,21 @@
-"""Reviewer routes: claim, renew or release a lease, decide, retract, list and read items, queue counts."""
+"""Reviewer routes: claim, renew or release a lease, decide, retract, list and read items, queue counts.
+
+Reviewers only: admins read statistics through /v1/stats, not the queue (docs/review.md).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from flagpost.adapters.http.auth import BEARER_SECURITY, require
+from flagpost.adapters.http import deps
+from flagpost.adapters.http.auth import BEARER_SECURITY
 from flagpost.adapters.http.params import ItemId
 from flagpost.adapters.http.problems import problem_responses
 from flagpost.domain.models.item import ItemStatus
-from flagpost.domain.models.principal import Principal, Role
 from flagpost.domain.models.review import (
     Claimed,
     ClaimIn,
@@ -25,16 +28,14 @@ from flagpost.domain.models.review import (
     QueueCounts,
     RetractIn,
 )
-from flagpost.services.review import review_service
+from flagpost.services.review import ReviewService
+from flagpost.services.review_reads import ReviewReads
 
 router = Router()  # type: ignore[no-untyped-call]
 
 TAGS = ["reviewer"]
-
-
-def _reviewer() -> Principal:
-    # Reviewers only: admins read statistics through /v1/stats, not the queue (docs/review.md).
-    return require(router.current_event, Role.REVIEWER)
+Desk = Annotated[ReviewService, Depends(deps.review)]
+Reads = Annotated[ReviewReads, Depends(deps.review_reads)]
 
 
 @router.post(
@@ -48,9 +49,8 @@ def _reviewer() -> Principal:
         **problem_responses(400, 401, 403, 422, 503),
     },
 )
-def claim(body: Annotated[ClaimIn | None, Body()] = None) -> Response[str]:
-    reviewer = _reviewer()
-    claimed = review_service().claim(reviewer.id, (body or ClaimIn()).queue)
+def claim(reviewer: deps.Reviewer, desk: Desk, body: Annotated[ClaimIn | None, Body()] = None) -> Response[str]:
+    claimed = desk.claim(reviewer.id, (body or ClaimIn()).queue)
     if claimed is None:
         return Response(status_code=204, body="")
     return Response(status_code=200, content_type="application/json", body=claimed.model_dump_json())
@@ -63,9 +63,8 @@ def claim(body: Annotated[ClaimIn | None, Body()] = None) -> Response[str]:
     security=BEARER_SECURITY,
     responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
 )
-def lease(item_id: ItemId, body: LeaseIn) -> LeaseOut:
-    reviewer = _reviewer()
-    return review_service().lease(reviewer.id, item_id, body.lease_id, body.action)
+def lease(item_id: ItemId, body: LeaseIn, reviewer: deps.Reviewer, desk: Desk) -> LeaseOut:
+    return desk.lease(reviewer.id, item_id, body.lease_id, body.action)
 
 
 @router.post(
@@ -77,9 +76,8 @@ def lease(item_id: ItemId, body: LeaseIn) -> LeaseOut:
     security=BEARER_SECURITY,
     responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
 )
-def decide(item_id: ItemId, body: DecisionIn) -> DecisionOut:
-    reviewer = _reviewer()
-    return DecisionOut(item=review_service().decide(reviewer.id, item_id, body))
+def decide(item_id: ItemId, body: DecisionIn, reviewer: deps.Reviewer, desk: Desk) -> DecisionOut:
+    return DecisionOut(item=desk.decide(reviewer.id, item_id, body))
 
 
 @router.post(
@@ -89,9 +87,8 @@ def decide(item_id: ItemId, body: DecisionIn) -> DecisionOut:
     security=BEARER_SECURITY,
     responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
 )
-def retract(item_id: ItemId, body: RetractIn) -> DecisionOut:
-    reviewer = _reviewer()
-    return DecisionOut(item=review_service().retract(reviewer.id, item_id, body.reason))
+def retract(item_id: ItemId, body: RetractIn, reviewer: deps.Reviewer, desk: Desk) -> DecisionOut:
+    return DecisionOut(item=desk.retract(reviewer.id, item_id, body.reason))
 
 
 @router.get(
@@ -102,12 +99,14 @@ def retract(item_id: ItemId, body: RetractIn) -> DecisionOut:
     responses=problem_responses(400, 401, 403, 422, 503),
 )
 def list_items(
+    reviewer: deps.Reviewer,
+    reads: Reads,
     status: Annotated[ItemStatus, Query()] = ItemStatus.PENDING,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ItemList:
-    _reviewer()
-    return review_service().list_items(status, limit, cursor)
+    del reviewer
+    return reads.list_items(status, limit, cursor)
 
 
 @router.get(
@@ -117,9 +116,9 @@ def list_items(
     security=BEARER_SECURITY,
     responses=problem_responses(400, 401, 403, 404, 422, 503),
 )
-def get_item(item_id: ItemId) -> ItemDetail:
-    _reviewer()
-    return review_service().detail(item_id)
+def get_item(item_id: ItemId, reviewer: deps.Reviewer, reads: Reads) -> ItemDetail:
+    del reviewer
+    return reads.detail(item_id)
 
 
 @router.get(
@@ -129,6 +128,6 @@ def get_item(item_id: ItemId) -> ItemDetail:
     security=BEARER_SECURITY,
     responses=problem_responses(401, 403, 503),
 )
-def queue_counts() -> QueueCounts:
-    _reviewer()
-    return review_service().counts()
+def queue_counts(reviewer: deps.Reviewer, reads: Reads) -> QueueCounts:
+    del reviewer
+    return reads.counts()

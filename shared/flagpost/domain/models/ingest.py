@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from flagpost.adapters.http.problems import ValidationIssue
+from flagpost.domain.models.issues import ValidationIssue
 from flagpost.domain.models.item import ItemStatus
 
 

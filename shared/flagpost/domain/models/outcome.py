@@ -93,3 +93,13 @@ class OutcomeOut(BaseModel):
     @classmethod
     def of(cls, record: dict[str, Any]) -> OutcomeOut:
         return cls.model_validate({k: v for k, v in record.items() if k in cls.model_fields})
+
+
+class OutcomeRecord(OutcomeOut):
+    """A platform's standing outcome as stored: one per (item, platform), replaced on change."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    confirmed_at: str | None = Field(default=None, description="the item's confirmation: time to action starts there")
+    note_digest: str | None = None
+    revision: int = 0

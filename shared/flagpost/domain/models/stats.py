@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
-from flagpost.adapters.dynamo.client import to_item
-from flagpost.adapters.dynamo.items import iso
 from flagpost.domain import sketch
 
 
@@ -160,25 +157,3 @@ def year_report(counters: dict[str, int], year: int) -> YearReport:
         time_to_action=_durations(scoped, "outcome"),
         statement_of_reasons_defaults=STATEMENT_OF_REASONS_DEFAULTS,
     )
-
-
-def count_overdue(dynamodb: Any, items_table: str, now: datetime) -> int:
-    """Items waiting past due_at, counted from the review-queue index's keys (<rank>#<due_at>#<id>)."""
-    total = 0
-    for queue in ("default", "escalated"):
-        for rank in (0, 1, 2):
-            request: dict[str, Any] = {
-                "TableName": items_table,
-                "IndexName": "review-queue",
-                "KeyConditionExpression": "#q = :q AND queue_sort BETWEEN :lo AND :hi",
-                "ExpressionAttributeNames": {"#q": "queue"},
-                "ExpressionAttributeValues": to_item({":q": queue, ":lo": f"{rank}#", ":hi": f"{rank}#{iso(now)}"}),
-                "Select": "COUNT",
-            }
-            while True:
-                got = dynamodb.query(**request)
-                total += int(got.get("Count", 0))
-                if "LastEvaluatedKey" not in got:
-                    break
-                request["ExclusiveStartKey"] = got["LastEvaluatedKey"]
-    return total

@@ -1,4 +1,4 @@
-"""Times that come from outside: aware, and within the years Flagpost can store and count them in."""
+"""Times: how Flagpost writes them (`iso`), and those that come from outside (`Instant`)."""
 
 from __future__ import annotations
 
@@ -24,3 +24,8 @@ def _in_range(value: datetime) -> datetime:
 # An RFC 3339 time with an offset, as UTC; 0001-01-01T00:00:00+01:00 (before year 1 in UTC) and
 # 9999-12-31T23:59:59-01:00 (after 9999) are refused like any other time outside the range.
 Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+
+
+def iso(at: datetime) -> str:
+    """RFC 3339 in UTC with milliseconds and `Z`: the one form stored, so stored times compare as text."""
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

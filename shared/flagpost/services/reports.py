@@ -1,0 +1,56 @@
+"""What a flagger reads back about one of its reports: where it landed, the decision, platforms' outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from flagpost.domain.errors import NotFoundError
+from flagpost.domain.models.ingest import ReportView
+from flagpost.domain.models.outcome import OutcomeOut, OutcomeRecord
+from flagpost.domain.models.records import ItemRecord, ReportRecord
+
+
+class ReportReads(Protocol):
+    def report(self, report_id: str) -> ReportRecord | None: ...
+
+    def item(self, item_id: str) -> ItemRecord | None: ...
+
+
+class OutcomeReads(Protocol):
+    def outcomes(self, item_id: str) -> list[OutcomeRecord]: ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class FlaggerReports:
+    def __init__(self, reads: ReportReads, outcomes: OutcomeReads, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.reads = reads
+        self.outcomes = outcomes
+        self.clock = clock
+
+    def view(self, flagger_id: str, report_id: str) -> ReportView:
+        """One of the flagger's reports; someone else's is indistinguishable from none (404)."""
+        report = self.reads.report(report_id)
+        item = self.reads.item(report.report_item) if report is not None and report.flagger_id == flagger_id else None
+        if report is None or item is None:
+            raise NotFoundError("No such report among yours.")
+        # No reviewer identity or note leaves to flaggers: the decision and what each platform did.
+        decision = item.to_item(self.clock()).decisions[-1] if item.decisions else None
+        outcomes = [
+            OutcomeOut.of(o.model_dump()).model_dump(mode="json", exclude_none=True, exclude={"item_id"})
+            for o in self.outcomes.outcomes(item.item_id)
+        ]
+        return ReportView(
+            report_id=report.report_id,
+            item_id=item.item_id,
+            status=report.landed_status,
+            item_status=item.to_item(self.clock()).status,
+            received_at=report.received_at,
+            external_id=report.external_id,
+            decision=decision.model_dump(mode="json", exclude={"reviewer_id", "note"}) if decision else None,
+            outcomes=outcomes,
+        )

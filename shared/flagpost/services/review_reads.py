@@ -1,0 +1,101 @@
+"""What reviewers read: an item with its reports, history and outcomes; listings by status; queue counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flagpost.domain.errors import NotFoundError
+from flagpost.domain.models.item import ItemStatus
+from flagpost.domain.models.outcome import OutcomeOut
+from flagpost.domain.models.records import AWAITING, ItemRecord, note_text
+from flagpost.domain.models.review import (
+    HistoryEntry,
+    ItemDetail,
+    ItemList,
+    LeaseView,
+    QueueCount,
+    QueueCounts,
+    QueueName,
+    ReportSummary,
+)
+from flagpost.domain.models.times import iso
+from flagpost.domain.review_rules import confirmations_required
+from flagpost.services.ports import OutcomeStore, ReviewStore
+
+DETAIL_REPORTS = 200
+QUEUES: tuple[QueueName, ...] = ("default", "escalated")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ReviewReads:
+    def __init__(self, store: ReviewStore, outcomes: OutcomeStore, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.store = store
+        self.outcomes = outcomes
+        self.clock = clock
+
+    def _record(self, item_id: str) -> ItemRecord:
+        record = self.store.get(item_id)
+        if record is None:
+            raise NotFoundError(f"No item {item_id!r}.")
+        return record
+
+    def detail(self, item_id: str) -> ItemDetail:
+        now = self.clock()
+        record = self._record(item_id)
+        notes = self.store.notes(item_id)
+        reports, truncated = self.store.reports(item_id, DETAIL_REPORTS)
+        texts = self.store.descriptions([r.report_id for r in reports])
+        lease = None
+        if record.awaits_review and record.lease_active(now) and record.lease_holder and record.lease_expires_at:
+            lease = LeaseView(holder=record.lease_holder, expires_at=datetime.fromisoformat(record.lease_expires_at))
+        return ItemDetail(
+            **record.to_item(now, notes).model_dump(),
+            reports=[
+                ReportSummary.model_validate(
+                    r.model_dump(include=set(ReportSummary.model_fields)) | {"description": texts.get(r.report_id)}
+                )
+                for r in reports
+            ],
+            reports_truncated=truncated,
+            history=[
+                HistoryEntry.model_validate(
+                    h.model_dump(include=set(HistoryEntry.model_fields)) | {"note": note_text(h.model_dump(), notes)}
+                )
+                for h in self.store.history(item_id)
+            ],
+            lease=lease,
+            confirmations=sorted(record.confirmations),
+            confirmations_required=confirmations_required(record.priority),
+            outcomes=[OutcomeOut.of(o.model_dump()) for o in self.outcomes.outcomes(item_id)],
+        )
+
+    def list_items(self, status: ItemStatus, limit: int, cursor: str | None) -> ItemList:
+        """One status, oldest due_at first; `in_review` is pending or escalated items under a live lease."""
+        now = self.clock()
+        if status is ItemStatus.IN_REVIEW:
+            parts, lease = [s.value for s in AWAITING], "live"
+        else:
+            parts, lease = [status.value], ("free" if status.awaits_review else "any")
+        records, next_cursor = self.store.list_by_status(parts, lease, now, limit, cursor, status.value)  # type: ignore[arg-type]
+        return ItemList(items=[r.to_item(now) for r in records], next_cursor=next_cursor)
+
+    def counts(self) -> QueueCounts:
+        """How many items wait, are leased and are overdue per queue (reads whole partitions: not for claims)."""
+        now = self.clock()
+        stamp = iso(now)
+        out: list[QueueCount] = []
+        for queue in QUEUES:
+            waiting = leased = overdue = 0
+            for entry in self.store.queue_entries(queue):
+                if entry.lease_active(now):
+                    leased += 1
+                else:
+                    waiting += 1
+                if entry.due_at < stamp:
+                    overdue += 1
+            out.append(QueueCount(queue=queue, waiting=waiting, leased=leased, overdue=overdue))
+        return QueueCounts(queues=out, at=now)
