@@ -7,6 +7,7 @@ import json
 import random
 import threading
 import time
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -25,7 +26,6 @@ from flagpost.store.dynamo import StoreUnavailableError
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLAGPOST_FORWARD_BACKOFF_BASE_SECONDS", "1")
     monkeypatch.setenv("FLAGPOST_FORWARD_BACKOFF_MAX_SECONDS", "1")
-    monkeypatch.setenv("FLAGPOST_PUSH_READ_TIMEOUT_SECONDS", "0.05")
     lazy.reset()
 
 
@@ -166,13 +166,21 @@ def test_feed_roles_and_bad_cursors(local_aws: InProcessStack) -> None:
 
 
 def test_a_flaky_endpoint_gets_every_entry_exactly_once(
-    local_aws: InProcessStack, receiver: Any, fast_retries: None
+    local_aws: InProcessStack, receiver: Any, fast_retries: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    creds, hook = push_platform(local_aws, receiver, fail_ratio=0.5, delay_s=0.15)
+    """Half the attempts fail (503, or no answer at all) and two are answered only after the pusher's
+    read timeout. The timeout is ample for a prompt answer on a busy machine, and the late answers
+    wait for the pusher to hang up: which attempts time out never depends on the machine's speed."""
+    monkeypatch.setenv("FLAGPOST_PUSH_READ_TIMEOUT_SECONDS", "5")
+    creds, hook = push_platform(local_aws, receiver, fail_ratio=0.5, late=frozenset({3, 150}))
     items = land_items([f"https://example.org/flaky/{i}" for i in range(200)])
     for item_id in items:
         set_status(local_aws, item_id, "confirmed")
-    pump_until(local_aws, lambda: deliveries(creds.principal.id).count("delivered") == 200, 180)
+    pump_until(local_aws, lambda: deliveries(creds.principal.id).count("delivered") == 200, 600)
+    assert hook.held == 2
+    errors = Counter(a.get("error") for seq in range(1, 201) for a in feed_store().attempts(creds.principal.id, seq))
+    assert errors["ReadTimeout"] == 2, errors
+    assert errors["ConnectionError"] > 0, errors
     assert len(hook.received) == 200
     assert len(hook.ids) == 200, "one distinct webhook-id per entry"
     assert set(hook.ids.values()) == {1}
@@ -194,7 +202,7 @@ def test_a_dead_endpoint_parks_entries_in_the_dlq_marked_failed(
     creds, hook = push_platform(local_aws, receiver, always=503)
     (item_id,) = land_items(["https://example.org/dead/1"])
     set_status(local_aws, item_id, "confirmed")
-    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["failed"], 60)
+    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["failed"])
     assert hook.attempts == 3
     log = feed_store().attempts(creds.principal.id, 1)
     assert [a["status"] for a in log] == [503, 503, 503]
@@ -214,7 +222,7 @@ def test_send_time_guard_refuses_an_endpoint_that_now_resolves_inside(
     set_status(local_aws, item_id, "confirmed")
     monkeypatch.setenv("FLAGPOST_ALLOW_LOOPBACK_ENDPOINTS", "false")
     lazy.reset()
-    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["failed"], 30)
+    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["failed"])
     assert hook.attempts == 0, "no byte was sent to the internal address"
     (attempt,) = feed_store().attempts(creds.principal.id, 1)
     assert "not a public address" in attempt["error"] or "https" in attempt["error"]
@@ -224,7 +232,7 @@ def test_a_4xx_is_permanent_after_one_attempt(local_aws: InProcessStack, receive
     creds, hook = push_platform(local_aws, receiver, always=410)
     (item_id,) = land_items(["https://example.org/gone/1"])
     set_status(local_aws, item_id, "confirmed")
-    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["failed"], 30)
+    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["failed"])
     assert hook.attempts == 1
 
 
@@ -232,10 +240,10 @@ def test_retry_after_is_honoured(local_aws: InProcessStack, receiver: Any, fast_
     creds, hook = push_platform(local_aws, receiver, always=429, retry_after="3")
     (item_id,) = land_items(["https://example.org/busy/1"])
     set_status(local_aws, item_id, "confirmed")
-    pump_until(local_aws, lambda: hook.attempts >= 1, 30)
+    pump_until(local_aws, lambda: hook.attempts >= 1)
     hook.always = None  # the platform recovers
     started = time.monotonic()
-    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["delivered"], 30)
+    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["delivered"])
     assert time.monotonic() - started >= 2.5, "not retried before Retry-After"
 
 
