@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from clocks import Clock  # type: ignore[import-not-found]
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 from faults import Faults, run_function_as  # type: ignore[import-not-found]
 from ingest_support import Flagger  # type: ignore[import-not-found]
@@ -32,10 +33,6 @@ from flagpost.webhooks import sign
 
 # ------------------------------------------------------------------ the sender
 
-# The test runs a hundred times faster than the wall clock: a Retry-After of n seconds is waited out
-# as n/100 s, and the ingest function's deadline (which bounds how long an interrupted submission
-# stays "in progress" in the idempotency table) is its template timeout / 100.
-TIME_SCALE = 0.01
 WEBHOOKS = int(os.environ.get("FP_WEBHOOKS", "100"))
 SETTLED_STATUSES = {"new", "duplicate", "invalid"}
 
@@ -53,9 +50,14 @@ class Sent:
 @dataclass
 class Sender:
     """A well-behaved flagger client: retries a webhook (same id, same body) while the answer carries
-    Retry-After, and resubmits under a new webhook-id any report answered as failed."""
+    Retry-After, and resubmits under a new webhook-id any report answered as failed.
+
+    It waits out a Retry-After by moving `clock`, which the ingest function's deadline and powertools
+    idempotency run on: an interrupted submission stays "in progress" until the clock passes the
+    deadline of the invocation that began it, however long the machine takes to get there."""
 
     stack: InProcessStack
+    clock: Clock
     replies: Counter[int] = field(default_factory=Counter)
     retries: int = 0
     resubmitted: int = 0
@@ -93,7 +95,7 @@ class Sender:
             retry_after = reply.headers.get("retry-after")
             assert retry_after is not None or reply.status >= 500, f"{reply.status}: {reply.body!r}"
             self.retries += 1  # a 5xx without Retry-After is noted by _check and retried a second later
-            time.sleep(int(retry_after or 1) * TIME_SCALE)
+            self.clock.advance(int(retry_after or 1))
         raise AssertionError(f"{webhook_id} never went through")
 
     def _check(self, reply: Reply, flagger_id: str, webhook_id: str, size: int) -> None:
@@ -176,15 +178,15 @@ def stored(stack: InProcessStack, table_logical_id: str) -> list[dict[str, Any]]
 
 
 def test_ten_thousand_reports_with_a_fifth_of_dynamodb_calls_throttled_are_each_accounted_for_once(
-    local_aws: InProcessStack, monkeypatch: pytest.MonkeyPatch
+    local_aws: InProcessStack, idempotency_clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Rate limiting stays on (its UpdateItem is throttled like every call) but high enough that the
     # retries a throttled run needs do not exhaust a minute's allowance.
     monkeypatch.setenv("FLAGPOST_FLAGGER_REPORTS_PER_MINUTE", "1000000")
     lazy.reset()
     flaggers = [local_aws.principals().create(Role.FLAGGER, f"Flagger {n}") for n in range(4)]
-    run_function_as(local_aws, "IngestFunction", deadline_scale=TIME_SCALE)
-    sender = Sender(local_aws)
+    run_function_as(local_aws, "IngestFunction", clock=idempotency_clock)
+    sender = Sender(local_aws, idempotency_clock)
     rng = random.Random(20260101)
     started = time.perf_counter()
     with Faults(seed=7).throttle("dynamodb", rate=0.2) as faults:
@@ -360,9 +362,12 @@ def test_idempotency_table_throttled_before_landing_is_a_503_and_lands_nothing(f
     assert [r["status"] for r in again.json()["results"]] == ["new", "new", "duplicate"]
 
 
-def test_answer_not_stored_for_replays_still_answers_202_and_a_replay_gets_the_same(flagger: Flagger) -> None:
+def test_answer_not_stored_for_replays_still_answers_202_and_a_replay_gets_the_same(
+    flagger: Flagger, idempotency_clock: Clock
+) -> None:
     """Every report landed; only saving the answer in the idempotency table failed."""
-    run_function_as(flagger.stack, "IngestFunction", deadline_scale=0.01)  # in progress for <= 150 ms
+    run_function_as(flagger.stack, "IngestFunction", clock=idempotency_clock)
+    timeout_s = flagger.stack.template.function("IngestFunction").timeout_s
     reports = reports_on("c", "d", "c")
     table = on_table(flagger.stack, "IdempotencyTable")
     with Faults().throttle("dynamodb", 1.0, ["UpdateItem"], match=table) as faults:
@@ -374,7 +379,9 @@ def test_answer_not_stored_for_replays_still_answers_202_and_a_replay_gets_the_s
     busy = flagger.submit(reports, msg_id="wh_unsaved")
     assert busy.status == 409
     assert busy.headers["retry-after"] == "1"
-    time.sleep(0.2)
+    idempotency_clock.advance(timeout_s - 0.01)
+    assert flagger.submit(reports, msg_id="wh_unsaved").status == 409, "marked until the invocation's deadline"
+    idempotency_clock.advance(0.02)
     replay = flagger.submit(reports, msg_id="wh_unsaved")
     assert replay.status == 202
     assert replay.json() == first.json()
