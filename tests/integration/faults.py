@@ -225,6 +225,24 @@ class Faults:
             self.injected[key] += 1
 
 
+@contextmanager
+def recorded(service: str, operation: str) -> Iterator[list[dict[str, Any]]]:
+    """The parameters of every `operation` call the product's `service` client makes meanwhile (in
+    order; record after a `lazy.reset()`, as for `Faults.attach()`)."""
+    seen: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        seen.append(_api_params(params))
+
+    events = aws.client(service).meta.events
+    name = f"before-call.{service}.{operation}"
+    events.register(name, record)
+    try:
+        yield seen
+    finally:
+        events.unregister(name, record)
+
+
 def _ops(operations: Iterable[str] | None) -> frozenset[str] | None:
     return frozenset(operations) if operations is not None else None
 
