@@ -9,10 +9,17 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from flagpost_local.template import Template
 
 REPO = Path(__file__).resolve().parents[1]
+
+# No verdict may depend on the machine's speed: Hypothesis would otherwise fail an example that takes
+# over 200 ms (its deadline) and a test whose data takes long to generate (the too_slow health check),
+# both of which a busy machine causes.
+settings.register_profile("flagpost", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("flagpost")
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-START_TIMEOUT_S = 60
+# Both bound a hang, never a slow start or stop: a busy two-core machine takes over 30 s to start the stack.
+START_TIMEOUT_S = 300
+STOP_TIMEOUT_S = 120
 
 
 @dataclass
@@ -26,7 +28,7 @@ class RunningStack:
     started_in_s: float
     output: list[str] = field(default_factory=list)
 
-    def stop(self, timeout_s: float = 30) -> int:
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> int:
         """Ctrl-C, as a user would; a stack that has not exited after `timeout_s` is killed (and fails)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)

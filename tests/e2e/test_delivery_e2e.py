@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 import requests
+from waiting import HANG_S, wait_until  # type: ignore[import-not-found]
 
 from flagpost.domain.webhooks import sign
 from flagpost_local.process import RunningStack, start_local
@@ -31,23 +31,13 @@ def bearer(key: str) -> dict[str, str]:
     return {"authorization": f"Bearer {key}"}
 
 
-def wait_for(check: Any, timeout_s: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-
-
 def test_confirmed_item_is_pushed_pulled_and_retracted(stack: RunningStack) -> None:
     creds = stack.credentials
     admin = creds["admin"]["api_key"]
     platform = requests.post(
         f"{stack.api}/v1/admin/principals",
         headers=bearer(admin),
-        timeout=10,
+        timeout=HANG_S,
         json={
             "role": "platform",
             "name": "E2E platform",
@@ -60,7 +50,7 @@ def test_confirmed_item_is_pushed_pulled_and_retracted(stack: RunningStack) -> N
         pushed = requests.post(
             f"{stack.api}/v1/admin/principals",
             headers=bearer(admin),
-            timeout=10,
+            timeout=HANG_S,
             json={
                 "role": "platform",
                 "name": "E2E pushed",
@@ -83,13 +73,13 @@ def test_confirmed_item_is_pushed_pulled_and_retracted(stack: RunningStack) -> N
         submitted = requests.post(
             f"{stack.api}/v1/flaggers/{flagger['id']}/reports",
             data=body,
-            timeout=10,
+            timeout=HANG_S,
             headers={"content-type": "application/json", **sign(body, flagger["secret"], f"e2e_{uuid.uuid4().hex}")},
         )
         item_id = submitted.json()["results"][0]["item_id"]
 
         reviewer = creds["reviewers"][0]["api_key"]
-        claimed = requests.post(f"{stack.api}/v1/review/claim", headers=bearer(reviewer), json={}, timeout=10)
+        claimed = requests.post(f"{stack.api}/v1/review/claim", headers=bearer(reviewer), json={}, timeout=HANG_S)
         assert claimed.status_code == 200, claimed.text
         assert claimed.json()["item"]["item_id"] == item_id
         lease_id = claimed.json()["lease"]["lease_id"]
@@ -97,19 +87,25 @@ def test_confirmed_item_is_pushed_pulled_and_retracted(stack: RunningStack) -> N
             f"{stack.api}/v1/review/items/{item_id}/decision",
             headers=bearer(reviewer),
             json={"lease_id": lease_id, "decision": "confirm"},
-            timeout=10,
+            timeout=HANG_S,
         )
         assert decided.status_code == 200, decided.text
 
         # Push: signed with the platform's secret (the receiver verifies it), one webhook-id per entry.
-        wait_for(lambda: hook.received)
+        wait_until(lambda: hook.received, interval_s=0.2, what="the push")
         assert hook.bad_signatures == 0
         assert hook.received[0]["op"] == "upsert"
         assert hook.received[0]["item"]["item_id"] == item_id
 
-        # Pull: both platforms own the domain; each sees its own feed from its own seq 1.
+        # Pull: both platforms own the domain; each sees its own feed from its own seq 1 (the other
+        # platform's entry may be appended just after the pushed one was delivered: waited for).
         for key in (platform["api_key"], pushed_platform["api_key"]):
-            page = requests.get(f"{stack.api}/v1/feed", headers=bearer(key), timeout=10).json()
+
+            def pulled(key: str = key) -> Any:
+                page = requests.get(f"{stack.api}/v1/feed", headers=bearer(key), timeout=HANG_S).json()
+                return page if page["entries"] else None
+
+            page = wait_until(pulled, interval_s=0.2, what="the feed entry")
             assert [(e["seq"], e["op"], e["item"]["item_id"]) for e in page["entries"]] == [(1, "upsert", item_id)]
         cursor = page["next_cursor"]
 
@@ -117,7 +113,7 @@ def test_confirmed_item_is_pushed_pulled_and_retracted(stack: RunningStack) -> N
             f"{stack.api}/v1/feed/items/{item_id}/outcome",
             headers=bearer(platform["api_key"]),
             json={"outcome": "removed"},
-            timeout=10,
+            timeout=HANG_S,
         )
         assert outcome.status_code == 200
         # A platform the item was not sent to cannot tell it from an unknown one.
@@ -127,7 +123,7 @@ def test_confirmed_item_is_pushed_pulled_and_retracted(stack: RunningStack) -> N
                 f"{stack.api}/v1/feed/items/{item_id}/outcome",
                 headers=bearer(stranger),
                 json={"outcome": "removed"},
-                timeout=10,
+                timeout=HANG_S,
             ).status_code
             == 404
         )
@@ -136,13 +132,16 @@ def test_confirmed_item_is_pushed_pulled_and_retracted(stack: RunningStack) -> N
             f"{stack.api}/v1/review/items/{item_id}/retract",
             headers=bearer(reviewer),
             json={"reason": "confirmed in error"},
-            timeout=10,
+            timeout=HANG_S,
         )
         assert retracted.status_code == 200, retracted.text
-        wait_for(lambda: len(hook.received) >= 2)
+        wait_until(lambda: len(hook.received) >= 2, interval_s=0.2, what="the retraction's push")
         assert hook.received[1]["op"] == "retract"
         later = requests.get(
-            f"{stack.api}/v1/feed", params={"cursor": cursor}, headers=bearer(pushed_platform["api_key"]), timeout=10
+            f"{stack.api}/v1/feed",
+            params={"cursor": cursor},
+            headers=bearer(pushed_platform["api_key"]),
+            timeout=HANG_S,
         ).json()
         assert [(e["seq"], e["op"]) for e in later["entries"]] == [(2, "retract")]
         assert len(hook.ids) == 2
@@ -156,7 +155,7 @@ def test_unsafe_endpoints_are_refused_at_registration(stack: RunningStack) -> No
         reply = requests.post(
             f"{stack.api}/v1/admin/principals",
             headers=bearer(admin),
-            timeout=10,
+            timeout=HANG_S,
             json={"role": "platform", "name": "bad", "endpoint": endpoint},
         )
         assert reply.status_code == 422, endpoint

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+from waiting import HANG_S  # type: ignore[import-not-found]
 
 from flagpost.domain.webhooks import sign
 from flagpost_local.process import RunningStack
@@ -44,7 +45,7 @@ def post(
         "content-type": "application/json",
         **sign(body, secret or flagger["secret"], msg_id or f"e2e_{uuid.uuid4().hex}", at),
     }
-    return requests.post(f"{stack.api}/v1/flaggers/{flagger['id']}/reports", data=body, headers=headers, timeout=30)
+    return requests.post(f"{stack.api}/v1/flaggers/{flagger['id']}/reports", data=body, headers=headers, timeout=HANG_S)
 
 
 def envelope(*reports: dict[str, Any]) -> bytes:
@@ -60,7 +61,7 @@ def test_signed_submission_then_read_back(local_stack: RunningStack) -> None:
     view = requests.get(
         f"{local_stack.api}/v1/reports/{result['report_id']}",
         headers={"authorization": f"Bearer {flagger['api_key']}"},
-        timeout=10,
+        timeout=HANG_S,
     )
     assert view.status_code == 200
     assert view.json()["external_id"] == "x-1"
@@ -69,7 +70,7 @@ def test_signed_submission_then_read_back(local_stack: RunningStack) -> None:
         requests.get(
             f"{local_stack.api}/v1/reports/{result['report_id']}",
             headers={"authorization": f"Bearer {other['api_key']}"},
-            timeout=10,
+            timeout=HANG_S,
         ).status_code
         == 404
     )
@@ -85,14 +86,14 @@ def test_forged_tampered_stale_and_unknown_submissions_get_401(local_stack: Runn
         f"{local_stack.api}/v1/flaggers/{flagger['id']}/reports",
         data=body.replace(b"forged", b"f0rged"),
         headers=headers,
-        timeout=10,
+        timeout=HANG_S,
     )
     assert tampered.status_code == 401
     unknown = requests.post(
         f"{local_stack.api}/v1/flaggers/fla_nobody/reports",
         data=body,
         headers={"content-type": "application/json", **sign(body, flagger["secret"], "e2e_u")},
-        timeout=10,
+        timeout=HANG_S,
     )
     assert unknown.status_code == 401
     assert unknown.headers["content-type"] == "application/problem+json"

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from waiting import HANG_S  # type: ignore[import-not-found]
 
 from flagpost_local.process import RunningStack, start_local
 
@@ -17,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_health_answers_on_loopback_within_30_seconds(local_stack: RunningStack) -> None:
     assert urlsplit(local_stack.api).hostname == "127.0.0.1"
-    reply = requests.get(f"{local_stack.api}/v1/health", timeout=5)
+    reply = requests.get(f"{local_stack.api}/v1/health", timeout=HANG_S)
     assert reply.status_code == 200
     assert reply.json() == {"status": "ok"}
     assert local_stack.started_in_s < 30
@@ -42,22 +43,22 @@ def test_credentials_file_has_the_contract_shape(local_stack: RunningStack) -> N
 
 
 def test_openapi_and_problem_json_over_http(local_stack: RunningStack) -> None:
-    document = requests.get(f"{local_stack.api}/v1/openapi.json", timeout=5).json()
+    document = requests.get(f"{local_stack.api}/v1/openapi.json", timeout=HANG_S).json()
     assert document["openapi"].startswith("3.1")
-    missing = requests.post(f"{local_stack.api}/v1/nowhere", json={}, timeout=5)
+    missing = requests.post(f"{local_stack.api}/v1/nowhere", json={}, timeout=HANG_S)
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
     assert missing.json()["status"] == 404
 
 
 def test_invocations_are_logged_as_json_lines(local_stack: RunningStack) -> None:
-    requests.get(f"{local_stack.api}/v1/health", timeout=5)
+    requests.get(f"{local_stack.api}/v1/health", timeout=HANG_S)
     assert any('"message": "invocation"' in line and '"MetaFunction"' in line for line in local_stack.output)
 
 
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     stack = start_local(tmp_path, "--no-demo", cwd=REPO)
-    assert requests.get(f"{stack.api}/v1/health", timeout=5).status_code == 200
+    assert requests.get(f"{stack.api}/v1/health", timeout=HANG_S).status_code == 200
     assert stack.stop() == 0
     assert any("flagpost local stopped" in line for line in stack.output)
     assert not any("Traceback" in line for line in stack.output)
@@ -73,7 +74,7 @@ def test_a_burst_of_simultaneous_connections_is_served(local_stack: RunningStack
 
     def hit() -> None:
         barrier.wait()
-        codes.append(requests.get(f"{local_stack.api}/v1/health", timeout=30).status_code)
+        codes.append(requests.get(f"{local_stack.api}/v1/health", timeout=HANG_S).status_code)
 
     threads = [threading.Thread(target=hit) for _ in range(40)]
     for t in threads:

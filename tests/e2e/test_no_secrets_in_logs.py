@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 import requests
+from waiting import HANG_S, wait_until  # type: ignore[import-not-found]
 
 from flagpost.domain.webhooks import sign
 from flagpost_local.process import start_local
@@ -34,19 +34,19 @@ def test_a_full_run_logs_no_credentials_signatures_or_descriptions(tmp_path: Pat
         created = requests.post(
             f"{stack.api}/v1/admin/principals",
             headers=admin,
-            timeout=10,
+            timeout=HANG_S,
             json={"role": "platform", "name": "Logged platform", "domains": ["logs.example"]},
         ).json()
         hook = Receiver(secret=created["secret"]).start()
         pushed = requests.post(
             f"{stack.api}/v1/admin/principals",
             headers=admin,
-            timeout=10,
+            timeout=HANG_S,
             json={"role": "platform", "name": "Pushed", "domains": ["logs.example"], "endpoint": hook.url},
         ).json()
         hook.secret = pushed["secret"]
         rotated = requests.post(
-            f"{stack.api}/v1/admin/principals/{created['id']}/rotate", headers=admin, timeout=10
+            f"{stack.api}/v1/admin/principals/{created['id']}/rotate", headers=admin, timeout=HANG_S
         ).json()
         for issued in (created, pushed, rotated):
             secrets.update({issued["api_key"], issued["secret"], issued["secret"].removeprefix("whsec_")})
@@ -60,31 +60,28 @@ def test_a_full_run_logs_no_credentials_signatures_or_descriptions(tmp_path: Pat
         item_id = requests.post(
             f"{stack.api}/v1/flaggers/{flagger['id']}/reports",
             data=body,
-            timeout=10,
+            timeout=HANG_S,
             headers={"content-type": "application/json", **headers},
         ).json()["results"][0]["item_id"]
         bad = dict(headers, **{"webhook-signature": "v1," + "A" * 43 + "="})
-        requests.post(f"{stack.api}/v1/flaggers/{flagger['id']}/reports", data=body, headers=bad, timeout=10)
+        requests.post(f"{stack.api}/v1/flaggers/{flagger['id']}/reports", data=body, headers=bad, timeout=HANG_S)
         requests.get(
             f"{stack.api}/v1/review/queue",
             headers={"authorization": "Bearer fpk_0123456789abcdef_" + "x" * 43},
-            timeout=10,
+            timeout=HANG_S,
         )
 
         reviewer = {"authorization": f"Bearer {creds['reviewers'][0]['api_key']}"}
-        claim = requests.post(f"{stack.api}/v1/review/claim", headers=reviewer, json={}, timeout=10).json()
-        requests.get(f"{stack.api}/v1/review/items/{item_id}", headers=reviewer, timeout=10)
+        claim = requests.post(f"{stack.api}/v1/review/claim", headers=reviewer, json={}, timeout=HANG_S).json()
+        requests.get(f"{stack.api}/v1/review/items/{item_id}", headers=reviewer, timeout=HANG_S)
         requests.post(
             f"{stack.api}/v1/review/items/{item_id}/decision",
             headers=reviewer,
-            timeout=10,
+            timeout=HANG_S,
             json={"lease_id": claim["lease"]["lease_id"], "decision": "confirm"},
         )
-        deadline = time.monotonic() + 30
-        while not hook.received and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert hook.received, "the push arrived"
-        requests.get(f"{stack.api}/v1/feed", headers={"authorization": f"Bearer {pushed['api_key']}"}, timeout=10)
+        wait_until(lambda: hook.received, interval_s=0.2, what="the push")
+        requests.get(f"{stack.api}/v1/feed", headers={"authorization": f"Bearer {pushed['api_key']}"}, timeout=HANG_S)
     finally:
         if hook is not None:
             hook.stop()

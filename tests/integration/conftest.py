@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from clocks import Clock, idempotency_on  # type: ignore[import-not-found]
 
 from flagpost_local.harness import InProcessStack, in_process_stack
 from flagpost_local.receiver import Receiver
@@ -30,3 +31,13 @@ def receiver() -> Iterator[Callable[..., Receiver]]:
     yield make
     for r in made:
         r.stop()
+
+
+@pytest.fixture
+def idempotency_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """A clock the test moves by hand, which powertools idempotency reads instead of the wall clock.
+
+    Pass it to `run_function_as(..., clock=...)` too, so that invocations' deadlines run on it."""
+    clock = Clock()
+    idempotency_on(clock, monkeypatch)
+    return clock

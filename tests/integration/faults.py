@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, EndpointConnectionError
+from clocks import Clock, ClockedContext  # type: ignore[import-not-found]
 
 from flagpost.adapters import aws
 from flagpost_local.harness import InProcessStack
@@ -224,6 +225,24 @@ class Faults:
             self.injected[key] += 1
 
 
+@contextmanager
+def recorded(service: str, operation: str) -> Iterator[list[dict[str, Any]]]:
+    """The parameters of every `operation` call the product's `service` client makes meanwhile (in
+    order; record after a `lazy.reset()`, as for `Faults.attach()`)."""
+    seen: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        seen.append(_api_params(params))
+
+    events = aws.client(service).meta.events
+    name = f"before-call.{service}.{operation}"
+    events.register(name, record)
+    try:
+        yield seen
+    finally:
+        events.unregister(name, record)
+
+
 def _ops(operations: Iterable[str] | None) -> frozenset[str] | None:
     return frozenset(operations) if operations is not None else None
 
@@ -250,37 +269,19 @@ def _api_params(request_dict: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-class ScaledContext:
-    """A Lambda context whose remaining time runs `scale` times as fast as the wall clock's.
-
-    Powertools idempotency keeps an interrupted submission "in progress" until the invocation's
-    deadline; a test that waits that deadline out shrinks it instead of sleeping 15 s.
-    """
-
-    def __init__(self, context: Any, scale: float) -> None:
-        self._context = context
-        self._scale = scale
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._context, name)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(1, int(self._context.get_remaining_time_in_millis() * self._scale))
-
-
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-def run_function_as(stack: InProcessStack, logical_id: str, *, deadline_scale: float | None = None) -> None:
+def run_function_as(stack: InProcessStack, logical_id: str, *, clock: Clock | None = None) -> None:
     """Run a function's real handler the way a crash-prone Lambda runs: a `SimulatedCrash` inside
     becomes a failed invocation (what the gateway or the event-source mapping sees when Lambda
-    kills a function), and with `deadline_scale` its context's deadline is scaled."""
+    kills a function). With `clock`, each invocation's remaining time runs on that clock (clocks.py)."""
     spec = stack.template.function(logical_id)
     handler: Handler = getattr(stack.runtime.module(logical_id), spec.handler_function)
 
     def invoke(event: dict[str, Any], context: Any) -> Any:
-        if deadline_scale is not None:
-            context = ScaledContext(context, deadline_scale)
+        if clock is not None:
+            context = ClockedContext(context, clock)
         try:
             return handler(event, context)
         except SimulatedCrash as crash:

@@ -6,9 +6,12 @@ import json
 from typing import Any
 
 import pytest
+from clocks import Clock  # type: ignore[import-not-found]
+from ingest_support import Flagger  # type: ignore[import-not-found]
 
 from flagpost import lazy
 from flagpost.domain.models.principal import Role
+from flagpost.wiring import principal_store
 from flagpost_local.harness import InProcessStack
 
 
@@ -122,6 +125,27 @@ def test_rotate_then_revoke(local_aws: InProcessStack, admin_key: str) -> None:
         assert call(local_aws, key, "GET", "/v1/admin/principals").status == 401
     assert call(local_aws, admin_key, "POST", f"/v1/admin/principals/{created['id']}/rotate").status == 404
     assert call(local_aws, admin_key, "DELETE", "/v1/admin/principals/rev_000000000000").status == 404
+
+
+def test_revocation_bites_a_warm_environment_within_five_seconds(
+    local_aws: InProcessStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The contract: revocation takes effect within 5 seconds. Another execution environment (the admin
+    function's) revokes a flagger that this warm one holds in memory; on a clock the test moves, 5 s
+    after the revocation its signed submissions and its API key are refused here too."""
+    clock = Clock()
+    store = principal_store()  # this environment's principals and their cache, behind ingest and auth
+    monkeypatch.setattr(store, "_clock", clock)
+    flagger = Flagger(local_aws, local_aws.principals().create(Role.FLAGGER, "F"))
+    report = {"url": "https://example.org/revoked", "category": "threat", "description": "d"}
+    accepted = flagger.submit([report])
+    assert accepted.status == 202
+    report_id = accepted.json()["results"][0]["report_id"]
+    assert flagger.get_report(report_id).status == 200
+    local_aws.principals().revoke(flagger.id)  # through a store of its own: another environment
+    clock.advance(5.0)
+    assert flagger.submit([report]).status == 401
+    assert flagger.get_report(report_id).status == 401
 
 
 def test_an_admin_cannot_revoke_itself(local_aws: InProcessStack) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import inspect
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +23,7 @@ from moto.cloudformation.parsing import resource_class_from_type
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
+from waiting import wait_until  # type: ignore[import-not-found]
 
 from flagpost.adapters.dynamo.client import Table
 from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
@@ -157,10 +157,12 @@ def test_translated_non_lambda_resources_are_created_by_cloudformation(cfn: dict
             ],
             Capabilities=["CAPABILITY_IAM"],
         )
-        deadline = time.monotonic() + 60
-        while (stack := client.describe_stacks(StackName=STACK)["Stacks"][0])["StackStatus"].endswith("IN_PROGRESS"):
-            assert time.monotonic() < deadline, stack["StackStatus"]
-            time.sleep(0.1)
+
+        def settled() -> Any:
+            described = client.describe_stacks(StackName=STACK)["Stacks"][0]
+            return None if described["StackStatus"].endswith("IN_PROGRESS") else described
+
+        stack = wait_until(settled, interval_s=0.1, what="the stack's creation")
 
         # Then the stack is complete and holds every resource moto can model
         assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")

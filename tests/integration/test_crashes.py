@@ -11,16 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from clocks import Clock  # type: ignore[import-not-found]
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
 from faults import Faults, run_function_as  # type: ignore[import-not-found]
 
-from flagpost import lazy
 from flagpost.domain.errors import ConflictError
 from flagpost.domain.ids import report_id_for
 from flagpost.domain.models.principal import IssuedCredentials, Role
@@ -28,12 +27,12 @@ from flagpost.domain.models.review import DecisionIn, RejectReason
 from flagpost.domain.webhooks import sign
 from flagpost.services.review import ReviewService
 from flagpost.services.review_reads import ReviewReads
-from flagpost.wiring import feed_store, outcome_store, review_store
+from flagpost.wiring import feed_store, outcome_store, review_service, review_store
 from flagpost_local.harness import InProcessStack, Reply
 from flagpost_local.receiver import Receiver
 
 
-class Clock:
+class ReviewClock:
     """A clock the test moves by hand (1 ms per reading, as time passes between two writes)."""
 
     def __init__(self) -> None:
@@ -82,7 +81,7 @@ def test_a_reviewer_who_vanishes_mid_lease_cannot_decide_once_another_took_over(
     flagger = principals.create(Role.FLAGGER, "F")
     vanished, other = (principals.create(Role.REVIEWER, n).principal.id for n in ("Gone", "Stays"))
     (result,) = submit(local_aws, flagger, [report("vanish")], "wh_vanish").json()["results"]
-    clock = Clock()
+    clock = ReviewClock()
     service = ReviewService(review_store(), clock=clock, metric=lambda name, value: None)
 
     claimed = service.claim(vanished)
@@ -118,9 +117,9 @@ def test_a_reviewer_who_vanishes_mid_lease_cannot_decide_once_another_took_over(
 def test_over_http_a_vanished_reviewers_late_decision_is_a_409(
     local_aws: InProcessStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The same through the API, on the real clock, with one-second leases."""
-    monkeypatch.setenv("FLAGPOST_LEASE_SECONDS", "1")
-    lazy.reset()
+    """The same through the API, with the review function's service on a clock the test moves."""
+    clock = ReviewClock()
+    monkeypatch.setattr(review_service(), "clock", clock)  # the instance the review routes use until a reset
     principals = local_aws.principals()
     flagger = principals.create(Role.FLAGGER, "F")
     vanished, other = (principals.create(Role.REVIEWER, n).api_key for n in ("Gone", "Stays"))
@@ -132,7 +131,9 @@ def test_over_http_a_vanished_reviewers_late_decision_is_a_409(
     first = call(vanished, "/v1/review/claim", {})
     assert first.status == 200
     assert call(other, "/v1/review/claim", {}).status == 204
-    time.sleep(1.1)
+    clock.advance(seconds=review_service().lease_length.total_seconds() - 1)
+    assert call(other, "/v1/review/claim", {}).status == 204, "the lease still holds"
+    clock.advance(seconds=2)
     second = call(other, "/v1/review/claim", {})
     assert second.status == 200
     assert second.json()["item"]["item_id"] == result["item_id"]
@@ -160,7 +161,7 @@ def test_over_http_a_vanished_reviewers_late_decision_is_a_409(
     ],
 )
 def test_ingest_dying_after_its_write_still_queues_the_item_and_a_retry_gives_the_same_answer(
-    local_aws: InProcessStack, crash: str
+    local_aws: InProcessStack, idempotency_clock: Clock, crash: str
 ) -> None:
     """The function times out after DynamoDB took the reports but before it answered the flagger.
 
@@ -169,8 +170,10 @@ def test_ingest_dying_after_its_write_still_queues_the_item_and_a_retry_gives_th
     """
     flagger = local_aws.principals().create(Role.FLAGGER, "F")
     reviewer = local_aws.principals().create(Role.REVIEWER, "R")
-    # A crashed invocation leaves the submission "in progress" until its deadline: 15 s / 100 here.
-    run_function_as(local_aws, "IngestFunction", deadline_scale=0.01)
+    # A crashed invocation leaves the submission "in progress" until its deadline (the function's
+    # timeout after it began): on a clock that moves only when the test moves it.
+    run_function_as(local_aws, "IngestFunction", clock=idempotency_clock)
+    timeout_s = local_aws.template.function("IngestFunction").timeout_s
     reports = [report("crash/1"), report("crash/2"), report("crash/1")]
     faults = Faults()
     if crash == "after-landing":
@@ -189,12 +192,15 @@ def test_ingest_dying_after_its_write_still_queues_the_item_and_a_retry_gives_th
     assert died.status >= 500, "the flagger got no answer"
     assert len(records(local_aws, "REPORT")) == 3, "the write took place"
 
-    # The flagger retries at once: the submission is still in progress (409 and Retry-After) ...
+    # The flagger retries: until the dead invocation's deadline the submission is still in progress
+    # (409 and Retry-After) ...
     busy = submit(local_aws, flagger, reports, "wh_crash")
     assert busy.status == 409
     assert busy.headers["retry-after"] == "1"
-    # ... and after the dead invocation's deadline gets the answer it should have had, landed once.
-    time.sleep(0.2)
+    idempotency_clock.advance(timeout_s - 0.01)
+    assert submit(local_aws, flagger, reports, "wh_crash").status == 409, "in progress until the deadline"
+    # ... and after it gets the answer it should have had, landed once.
+    idempotency_clock.advance(0.02)
     retried = submit(local_aws, flagger, reports, "wh_crash")
     assert retried.status == 202
     results = retried.json()["results"]

@@ -7,15 +7,15 @@ the product's template gets the same runner in `flagpost local`.
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from waiting import wait_until  # type: ignore[import-not-found]
 
 from flagpost_local.event_sources import start_event_sources
 from flagpost_local.provision import provision
@@ -104,13 +104,6 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> Iterator[Runner]:
         r.stop.set()
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_sqs_partial_failures_are_retried_and_poison_messages_reach_the_dlq(runner: Runner) -> None:
     seen: Counter[str] = Counter()
     batch_sizes: list[int] = []
@@ -145,8 +138,8 @@ def test_sqs_partial_failures_are_retried_and_poison_messages_reach_the_dlq(runn
         in_dlq.extend(dlq_messages())
         return bool(in_dlq)
 
-    wait_for(poison_arrived)
-    wait_for(lambda: seen["flaky"] == 2)
+    wait_until(poison_arrived)
+    wait_until(lambda: seen["flaky"] == 2)
     assert in_dlq == ["poison"]
     assert all(seen[f"ok-{i}"] == 1 for i in range(12)), "successful messages were deleted, never redelivered"
     assert seen["poison"] == 2, "maxReceiveCount deliveries, then the DLQ"
@@ -167,7 +160,7 @@ def test_sqs_handler_crash_fails_the_whole_batch_which_is_redelivered(runner: Ru
     for body in ("a", "b"):
         sqs.send_message(QueueUrl=runner.stack.physical("Work"), MessageBody=body)
     runner.start()
-    wait_for(lambda: sum(len(c) for c in calls) >= 4)
+    wait_until(lambda: sum(len(c) for c in calls) >= 4)
     delivered = Counter(b for c in calls for b in c)
     assert delivered == {"a": 2, "b": 2}
 
@@ -190,5 +183,5 @@ def test_stream_records_arrive_in_order_and_retry_from_the_first_failure(runner:
     for i in range(7):
         dynamodb.put_item(TableName=runner.stack.physical("Things"), Item={"pk": {"S": f"k{i}"}})
     runner.start()
-    wait_for(lambda: len(seen) >= 7)
+    wait_until(lambda: len(seen) >= 7)
     assert seen == [f"k{i}" for i in range(7)], "in order, each once: the retry resumes at the failed record"

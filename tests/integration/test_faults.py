@@ -17,25 +17,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from clocks import Clock  # type: ignore[import-not-found]
 from delivery_support import deliveries, land_items, pump_until, push_platform, set_status  # type: ignore[import-not-found]
-from faults import Faults, run_function_as  # type: ignore[import-not-found]
+from faults import Faults, recorded, run_function_as  # type: ignore[import-not-found]
 from ingest_support import Flagger  # type: ignore[import-not-found]
 
 from flagpost import lazy
+from flagpost.config import settings
 from flagpost.domain.ids import report_id_for
 from flagpost.domain.models.principal import IssuedCredentials, Role
 from flagpost.domain.models.report import Priority
 from flagpost.domain.webhooks import sign
-from flagpost.wiring import feed_store, stats_store
+from flagpost.wiring import feed_store, principal_store, stats_store
 from flagpost_local.harness import InProcessStack, Reply
 from flagpost_local.receiver import Receiver
 
 # ------------------------------------------------------------------ the sender
 
-# The test runs a hundred times faster than the wall clock: a Retry-After of n seconds is waited out
-# as n/100 s, and the ingest function's deadline (which bounds how long an interrupted submission
-# stays "in progress" in the idempotency table) is its template timeout / 100.
-TIME_SCALE = 0.01
 WEBHOOKS = int(os.environ.get("FP_WEBHOOKS", "100"))
 SETTLED_STATUSES = {"new", "duplicate", "invalid"}
 
@@ -53,9 +51,14 @@ class Sent:
 @dataclass
 class Sender:
     """A well-behaved flagger client: retries a webhook (same id, same body) while the answer carries
-    Retry-After, and resubmits under a new webhook-id any report answered as failed."""
+    Retry-After, and resubmits under a new webhook-id any report answered as failed.
+
+    It waits out a Retry-After by moving `clock`, which the ingest function's deadline and powertools
+    idempotency run on: an interrupted submission stays "in progress" until the clock passes the
+    deadline of the invocation that began it, however long the machine takes to get there."""
 
     stack: InProcessStack
+    clock: Clock
     replies: Counter[int] = field(default_factory=Counter)
     retries: int = 0
     resubmitted: int = 0
@@ -93,7 +96,7 @@ class Sender:
             retry_after = reply.headers.get("retry-after")
             assert retry_after is not None or reply.status >= 500, f"{reply.status}: {reply.body!r}"
             self.retries += 1  # a 5xx without Retry-After is noted by _check and retried a second later
-            time.sleep(int(retry_after or 1) * TIME_SCALE)
+            self.clock.advance(int(retry_after or 1))
         raise AssertionError(f"{webhook_id} never went through")
 
     def _check(self, reply: Reply, flagger_id: str, webhook_id: str, size: int, body_sha256: str) -> None:
@@ -176,15 +179,18 @@ def stored(stack: InProcessStack, table_logical_id: str) -> list[dict[str, Any]]
 
 
 def test_ten_thousand_reports_with_a_fifth_of_dynamodb_calls_throttled_are_each_accounted_for_once(
-    local_aws: InProcessStack, monkeypatch: pytest.MonkeyPatch
+    local_aws: InProcessStack, idempotency_clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Rate limiting stays on (its UpdateItem is throttled like every call) but high enough that the
     # retries a throttled run needs do not exhaust a minute's allowance.
     monkeypatch.setenv("FLAGPOST_FLAGGER_REPORTS_PER_MINUTE", "1000000")
     lazy.reset()
     flaggers = [local_aws.principals().create(Role.FLAGGER, f"Flagger {n}") for n in range(4)]
-    run_function_as(local_aws, "IngestFunction", deadline_scale=TIME_SCALE)
-    sender = Sender(local_aws)
+    run_function_as(local_aws, "IngestFunction", clock=idempotency_clock)
+    # The auth cache runs on the same clock: how often it reloads the flaggers (and so which calls get
+    # throttled) then depends on the run's retries, not on how fast the machine is.
+    monkeypatch.setattr(principal_store(), "_clock", idempotency_clock)
+    sender = Sender(local_aws, idempotency_clock)
     rng = random.Random(20260101)
     started = time.perf_counter()
     with Faults(seed=7).throttle("dynamodb", rate=0.2) as faults:
@@ -259,7 +265,10 @@ def test_ten_thousand_reports_with_a_fifth_of_dynamodb_calls_throttled_are_each_
         assert [h["event"] for h in history[item_id]] == ["created"], item_id
     assert set(history) == set(items)
 
-    # The answer of every webhook is still the one a replay gets (nothing re-landed meanwhile).
+    # The answer of every webhook is still the one a replay gets (nothing re-landed meanwhile), later,
+    # once every invocation's deadline has passed (a webhook whose answer was not stored is in progress
+    # until then).
+    idempotency_clock.advance(local_aws.template.function("IngestFunction").timeout_s + 1)
     creds_by_id = {c.principal.id: c for c in flaggers}
     for webhook_id in rng.sample(sorted(sender.final), 5):
         flagger_id, batch = sender.webhooks[webhook_id]
@@ -360,9 +369,12 @@ def test_idempotency_table_throttled_before_landing_is_a_503_and_lands_nothing(f
     assert [r["status"] for r in again.json()["results"]] == ["new", "new", "duplicate"]
 
 
-def test_answer_not_stored_for_replays_still_answers_202_and_a_replay_gets_the_same(flagger: Flagger) -> None:
+def test_answer_not_stored_for_replays_still_answers_202_and_a_replay_gets_the_same(
+    flagger: Flagger, idempotency_clock: Clock
+) -> None:
     """Every report landed; only saving the answer in the idempotency table failed."""
-    run_function_as(flagger.stack, "IngestFunction", deadline_scale=0.01)  # in progress for <= 150 ms
+    run_function_as(flagger.stack, "IngestFunction", clock=idempotency_clock)
+    timeout_s = flagger.stack.template.function("IngestFunction").timeout_s
     reports = reports_on("c", "d", "c")
     table = on_table(flagger.stack, "IdempotencyTable")
     with Faults().throttle("dynamodb", 1.0, ["UpdateItem"], match=table) as faults:
@@ -374,7 +386,9 @@ def test_answer_not_stored_for_replays_still_answers_202_and_a_replay_gets_the_s
     busy = flagger.submit(reports, msg_id="wh_unsaved")
     assert busy.status == 409
     assert busy.headers["retry-after"] == "1"
-    time.sleep(0.2)
+    idempotency_clock.advance(timeout_s - 0.01)
+    assert flagger.submit(reports, msg_id="wh_unsaved").status == 409, "marked until the invocation's deadline"
+    idempotency_clock.advance(0.02)
     replay = flagger.submit(reports, msg_id="wh_unsaved")
     assert replay.status == 202
     assert replay.json() == first.json()
@@ -501,13 +515,14 @@ def test_kms_unavailable_when_signing_a_push_retries_later_and_parks_nothing(
     (item_id,) = land_items(["https://example.org/kms-push/1"])
     set_status(local_aws, item_id, "confirmed")
     faults = Faults().unavailable("kms", operations=["Decrypt"], connection_error=unreachable)
-    with faults:
-        pump_until(local_aws, lambda: faults.total("kms.Decrypt") >= 3, 30)
+    with faults, recorded("sqs", "ChangeMessageVisibility") as postponed:
+        pump_until(local_aws, lambda: faults.total("kms.Decrypt") >= 3)
         assert deliveries(creds.principal.id) == ["pending"], "not given up on"
         assert dlq_is_empty(local_aws), "not parked at once"
         assert hook.attempts == 0
-    started = time.monotonic()
-    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["delivered"], 30)
-    assert time.monotonic() - started < 10, "retried on the backoff, not after the queue's 180 s visibility timeout"
+    # Retried on the backoff (at most 1 s here), not after the queue's 180 s visibility timeout.
+    assert len(postponed) >= 3, postponed
+    assert all(p["VisibilityTimeout"] <= settings().forward_backoff_max_seconds for p in postponed), postponed
+    pump_until(local_aws, lambda: deliveries(creds.principal.id) == ["delivered"])
     assert len(hook.received) == 1
     assert set(hook.ids.values()) == {1}

@@ -8,7 +8,6 @@ namespace are then checked against what was really emitted, names and dimensions
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 from dashboard_support import deployed_names, flagpost_metrics  # type: ignore[import-not-found]
-from delivery_support import push_platform  # type: ignore[import-not-found]
+from delivery_support import pump_until, push_platform  # type: ignore[import-not-found]
 
 from flagpost import lazy
 from flagpost.domain.models.principal import Role
@@ -108,11 +107,7 @@ def emitted(
             ":q": {"S": f"{Priority.STANDARD.rank}#{iso(past)}#{items[4]}"},
         },
     )
-    deadline = time.monotonic() + 60
-    while [e.delivery for e in feed_store().read(refusing.principal.id, 0, 10)] != ["failed"]:
-        assert time.monotonic() < deadline, "the refused push never settled"
-        if not stack.pump():
-            time.sleep(0.1)
+    pump_until(stack, lambda: [e.delivery for e in feed_store().read(refusing.principal.id, 0, 10)] == ["failed"])
     stack.pump()
     assert stack.fire_schedules()["MonitorFunction"]["OverdueItems"] == 1
     return metric_values(emf_documents(capsys.readouterr().out))
