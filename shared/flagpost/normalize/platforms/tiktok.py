@@ -67,6 +67,8 @@ ROUTER = Router(
         route("/t/{code}", _short),
     ],
     decode=True,  # /%40name is /@name
+    # A comment link names the comment, not the video (at worst, a missed merge).
+    specific=("comment_id",),
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flagpost.normalize.parsing import ParsedUrl
+from flagpost.normalize.parsing import ParsedUrl, hashbang
 from flagpost.normalize.platforms.base import (
     Adapter,
     Outcome,
@@ -82,8 +82,9 @@ ROUTER = Router(
         route("/i/web/status/{post:id}", post, tail=_POST_VIEWS),
         route("/i/status/{post:id}", post, tail=_POST_VIEWS),
         route("/i/user/{account_id:id}", account_id),
-        route("/intent/user", account, query={"screen_name": "name"}),
-        route("/intent/user", account_id, query={"user_id": "account_id:id"}),
+        # Both a name and a user id: which one X reads is not known, and they may disagree: a page.
+        route("/intent/user", account, query={"screen_name": "name"}, unless=("user_id",)),
+        route("/intent/user", account_id, query={"user_id": "account_id:id"}, unless=("screen_name",)),
         route("/intent/retweet", post, query={"tweet_id": "post:id"}),
         route("/intent/like", post, query={"tweet_id": "post:id"}),
         route("/intent/favorite", post, query={"tweet_id": "post:id"}),
@@ -111,9 +112,10 @@ def from_url(url: ParsedUrl) -> Outcome:
         return EMBED_ROUTER.match(url)
     if subdomain not in _CONTENT_SUBDOMAINS:
         return None
+    route_url = hashbang(url)  # 2010-era twitter.com/#!/name/status/<id>
+    if route_url is not None:
+        url = route_url
     segments = url.segments()
-    if not segments and url.fragment and url.fragment.startswith("!/"):
-        segments = [s for s in url.fragment[2:].partition("?")[0].split("/") if s]  # 2010-era #!/ links
     if not segments:
         raise no_target(url)
     return ROUTER.match(url, segments)
