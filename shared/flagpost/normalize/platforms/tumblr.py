@@ -25,6 +25,7 @@ _PATTERNS = {
     # Blog names are host labels, so case-insensitive.
     "blog": r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?",
     "post": r"[0-9]{1,25}",
+    "slug": r".+",
 }
 _BLOG = re.compile(_PATTERNS["blog"])
 _POST = re.compile(_PATTERNS["post"])
@@ -54,15 +55,18 @@ def post(blog: str, post: str) -> Target:
     )
 
 
-# tumblr.com/<blog>/<id>/<slug>: the slug after a post id is decoration (Tumblr redirects any slug).
+# tumblr.com/<blog>/<id>/<slug>: the one slug segment after a post id is decoration (Tumblr redirects
+# any slug); a path with more segments is a page.
 SITE = Router(
     _PATTERNS,
     [
-        route("/blog/view/{blog}/{post}", post, any_tail=True),
+        route("/blog/view/{blog}/{post}", post),
+        route("/blog/view/{blog}/{post}/{_slug}", post),
         route("/blog/view/{blog}", blog),
         route("/blog/{blog}", blog),
         route("/{blog}", blog),
-        route("/{blog}/{post}", post, any_tail=True),
+        route("/{blog}/{post}", post),
+        route("/{blog}/{post}/{_slug}", post),
         *feature(
             "/blog", "/dashboard", "/explore", "/tagged", "/search", "/settings", "/login", "/register", "/about",
             "/policy", "/likes", "/following", "/inbox", "/new", "/communities", "/docs", "/privacy", "/support",
@@ -76,7 +80,11 @@ SITE = Router(
 # path of a blog site is a page.
 BLOG_SITE = Router(
     _PATTERNS,
-    [route("/{blog}/post/{post}", post, any_tail=True), route("/{blog}/image/{post}", post)],
+    [
+        route("/{blog}/post/{post}", post),
+        route("/{blog}/post/{post}/{_slug}", post),
+        route("/{blog}/image/{post}", post),
+    ],
 )
 
 
