@@ -355,11 +355,13 @@ def test_deep_links_with_unknown_identity_parameters_are_refused_rather_than_rea
         "tg://resolve?domain=bot&appname=app",
         "tg://resolve?domain=x&post=abc",
         "tg://resolve?domain=x&story=1",
+        # A bot's start payload makes it deliver what the payload says (another file per payload).
+        "tg://resolve?domain=x&start=abc",
     ):
         with pytest.raises(NormalizeError) as caught:
             normalize_url(url)
         assert caught.value.reason == "no_target"
-    assert normalize_url("tg://resolve?domain=x&start=abc") == normalize_url("https://t.me/x")
+    assert normalize_url("https://t.me/x?start=abc").type == "page"
 
 
 # --- Property: inputs that differ in an id-bearing part never share a key, for every adapter ----------
