@@ -42,10 +42,11 @@ def normalize_url(raw: str) -> Target:
     text, tail = clean(raw)
     if not tail:
         return _resolve(split_url(text))
-    # The link ends in sentence punctuation (`.,;:!`): prose glued to it ("see https://t.me/x.") or the
-    # link's own last character (`https://example.com/a!`). It is the link's own unless it cannot be:
-    # read with it, the link is a page; read without it, a typed target (t.me/x is a channel, `x.` is
-    # no Telegram name). Precision first: two pages are never merged by dropping a character.
+    # The link ends in sentence punctuation (`.,;:!`, or a `)` it never opened): prose glued to it ("see
+    # https://t.me/x.") or the link's own last characters (`https://example.com/a!`). They are the
+    # link's own unless they cannot be: read with them, the link is a page; read without them, a typed
+    # target (t.me/x is a channel, `x.` is no Telegram name). Precision first: two pages are never
+    # merged by dropping a character.
     kept, refusal = _attempt(text)
     if kept is not None and kept.type != "page":
         return kept

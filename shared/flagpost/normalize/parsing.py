@@ -167,8 +167,8 @@ def clean(raw: str) -> tuple[str, int]:
     """Trim, unwrap, refuse control characters and undo defanging.
 
     Returns `(link, tail)`: the link as typed, whose last `tail` characters are sentence punctuation
-    (`.,;:!`) that may be prose glued to it ("see https://t.me/x.") or part of it
-    (`https://example.com/a!`). Which one is the platform rules' call (`api.normalize_url`).
+    (`.,;:!`, or a `)` the link never opened) that may be prose glued to it ("see https://t.me/x.") or
+    part of it (`https://example.com/a!`). Which one is the platform rules' call (`api.normalize_url`).
     Refuses a link cut short with an ellipsis (`https://t.me/abc...`, `…`): its real target is unknown.
     """
     if not isinstance(raw, str):
@@ -267,8 +267,8 @@ def _unwrap(text: str) -> tuple[str, int]:
 
     Each round drops whitespace and sentence punctuation at the end, then one of: a pair wrapping the
     whole link, an opener whose closer never comes (`(https://t.me/x`), a closer no opener asked for
-    (`x)`, `x]`). Returns the link and, glued to its end, the sentence punctuation that directly
-    followed it (`(tail` characters; 0 if none): that may be the link's own (see `clean`).
+    (`x)`, `x]`). Returns the link and, glued to its end, the sentence punctuation and unopened `)` that
+    directly followed it (`tail` characters; 0 if none): they may be the link's own (see `clean`).
 
     Linear in the length of `text`: the link is a window `[lo, hi)` of it, character counts are kept up
     to date as the window shrinks, and each opener's matching closer is found once per bracket kind.
@@ -276,6 +276,7 @@ def _unwrap(text: str) -> tuple[str, int]:
     lo, hi = 0, len(text)
     counts = {char: text.count(char) for char in _WRAPPER_CHARS if char in text}
     matches: dict[str, dict[int, int]] = {}
+    stray_parens: set[int] = set()
 
     def match_of(opener: str, closer: str) -> dict[int, int]:
         found = matches.get(opener)
@@ -310,15 +311,19 @@ def _unwrap(text: str) -> tuple[str, int]:
             elif closer is not None and _unclosed(text, lo, hi, first, closer, counts, match_of):
                 drop(first)
                 lo += 1
-            elif (last == ")" and counts.get("(", 0) < counts.get(")", 0)) or (
-                last in _STRAY_CLOSERS and _unopened(last, counts)
-            ):
+            elif last == ")" and counts.get("(", 0) < counts.get(")", 0):
+                # A `)` the link never opened: prose, or the path's own (both are legal); like sentence
+                # punctuation, the platform rules decide (see `clean`).
+                stray_parens.add(hi - 1)
+                drop(last)
+                hi -= 1
+            elif last in _STRAY_CLOSERS and _unopened(last, counts):
                 drop(last)
                 hi -= 1
         if (lo, hi) == before:
             break
     end = hi
-    while end < len(text) and text[end] in _TRAILING:
+    while end < len(text) and (text[end] in _TRAILING or end in stray_parens):
         end += 1
     return text[lo:end], end - hi
 

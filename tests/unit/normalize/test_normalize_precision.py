@@ -247,11 +247,17 @@ def test_prose_punctuation_around_a_link_is_not_the_link(pasted: str) -> None:
         "(https://en.wikipedia.org/wiki/Foo_(bar)).",
         "(https://en.wikipedia.org/wiki/Foo_(bar)",
         '"https://en.wikipedia.org/wiki/Foo_(bar)",',
-        "https://en.wikipedia.org/wiki/Foo_(bar)).",
     ],
 )
 def test_balanced_parentheses_inside_a_path_are_kept(pasted: str) -> None:
     assert normalize_url(pasted).id == "en.wikipedia.org/wiki/Foo_(bar)"
+
+
+def test_an_unopened_parenthesis_ending_a_page_is_kept() -> None:
+    # `)` is legal in a path: on a page (where nothing says it cannot be the link's own) it is kept, as
+    # sentence punctuation is; `/wiki/Foo_(bar))` is another path than `/wiki/Foo_(bar)`.
+    assert normalize_url("https://en.wikipedia.org/wiki/Foo_(bar)).").id == "en.wikipedia.org/wiki/Foo_(bar))%2E"
+    assert normalize_url("https://example.com/a)").dedup_key != normalize_url("https://example.com/a").dedup_key
 
 
 def test_quotes_inside_a_path_are_kept() -> None:
