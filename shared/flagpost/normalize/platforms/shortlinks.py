@@ -82,12 +82,14 @@ def from_url(url: ParsedUrl) -> Outcome:
         # that (`<code>++`) keeps it escaped, so that its canonical URL does not lose it once more.
         code = segments[-1][:-1]
         segments[-1] = code[:-1] + "%2B" if code.endswith("+") else code
+    query = canonical_query(url.query, _trackers(platform)) if url.query else ""
     if not segments or not segments[-1]:
+        if query and segments == []:
+            return None  # the shortener's own page with a query (clck.ru/?url=<link>): a page, kept whole
         raise no_target(url)
     # The query is kept (trackers aside): some shorteners carry the code in it (`tinyurl.com/preview.php
     # ?num=<code>`, `is.gd/forward.php?shorturl=<code>`, `clck.ru/?url=`), others pass it on to the
     # destination. Two links that differ in it are kept apart.
-    query = canonical_query(url.query, _trackers(platform)) if url.query else ""
     return short_link(platform, canonical_host, segments, query)
 
 
