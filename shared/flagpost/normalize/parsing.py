@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import KeysView
 from urllib.parse import quote, unquote
 
 from flagpost.normalize.errors import NormalizeError
@@ -31,14 +31,12 @@ _DEFANG_REPLACEMENT = {
     "[/]": "/",
 }
 _DEFANG_SCHEME = re.compile(r"h[x*]{2}p(s?):", re.IGNORECASE)
-# Scheme (with its defanged separators) and host of a possibly defanged link: everything before the path.
-# Defang tokens are undone here; in the path, query and fragment only when this part was defanged too
-# (`wikipedia.org/wiki/Dot_(dot)` is a real title, `hxxps://example[.]com/a[.]html` a defanged link).
-_DEFANG_PREFIX = re.compile(
-    r"(?:[a-z][a-z0-9+.*-]*(?:\[:\]|\[://\]|:))?(?:[/\\]|\[/\])*"
-    r"(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[:\]|[^/\\?#\[]|\[(?!/\]))*(?:\[/\])?",
-    re.IGNORECASE,
-)
+# The scheme (with its defanged separators and slashes) of a possibly defanged link, and the end of the
+# host that follows it. Defang tokens are undone in the scheme and host; in the path, query and fragment
+# only when those were defanged too (`wikipedia.org/wiki/Dot_(dot)` is a real title,
+# `hxxps://example[.]com/a[.]html` a defanged link).
+_DEFANG_SCHEME_PART = re.compile(r"(?:[a-z][a-z0-9+.*-]*(?:\[:\]|\[://\]|:))?(?:[/\\]|\[/\])*", re.IGNORECASE)
+_AUTHORITY_END = re.compile(r"[/\\?#]|\[/\]")
 # Pairs a pasted link is often wrapped in: <...> from e-mail, quotes, brackets and guillemets from prose.
 _WRAPPERS = {
     "<": ">", "(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`", "\u201c": "\u201d", "\u2018": "\u2019",
@@ -54,6 +52,9 @@ _STRAY_CLOSERS = frozenset('>]}"`\u201d\u2019\u00bb\u00ab\u203a\u201c')
 # Sentence punctuation glued to the end of a pasted link.
 _TRAILING = ".,;:!"
 _TRAILING_ALL = _TRAILING + ")]}>"
+# What `_unwrap` may peel off the end of a link: sentence punctuation and closers.
+_PEELED_AT_END = frozenset(_TRAILING) | _STRAY_CLOSERS | {")", "'"}
+_WRAPPER_CLASS = re.compile("[" + re.escape("".join(sorted(_WRAPPER_CHARS))) + "]")
 # Anything but printable ASCII (spaces, controls, non-ASCII), a defang bracket, a wrapper or hxxp:
 # if absent, cleaning has nothing to do.
 _SUSPECT = re.compile(r"[^\x21-\x7e]|[\[({<\"'`]|^h[x*]{2}p", re.IGNORECASE)
@@ -83,8 +84,6 @@ _FAST = re.compile(
     r"(https?)://([a-z0-9][a-z0-9.-]*[a-z0-9])(/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)?(?:\?([^#]*))?(?:#(.*))?",
     re.DOTALL,
 )
-# Finds, for an opener and its closer, where each opener of the text is closed (see `_unwrap`).
-_MatchOf = Callable[[str, str], dict[int, int]]
 # Valid ASCII host -> its normal form. Reports name few distinct hosts (t.me, youtube.com ...), so a
 # bounded memo skips the host regex for nearly every link; it only ever holds validated names.
 _HOST_CACHE: dict[str, str] = {}
@@ -98,7 +97,7 @@ class ParsedUrl:
     no dot segments; `query` and `fragment` are None when absent. `port` is None when default.
     """
 
-    __slots__ = ("_names", "_pairs", "_params", "fragment", "host", "path", "port", "query", "scheme")
+    __slots__ = ("_pairs", "_params", "_values", "fragment", "host", "path", "port", "query", "scheme")
 
     def __init__(
         self, scheme: str, host: str, port: int | None, path: str, query: str | None, fragment: str | None
@@ -111,7 +110,7 @@ class ParsedUrl:
         self.fragment = fragment
         self._pairs: list[tuple[str, str]] | None = None
         self._params: dict[str, str] | None = None
-        self._names: frozenset[str] | None = None
+        self._values: dict[str, set[str]] | None = None
 
     def pairs(self) -> list[tuple[str, str]]:
         """Every (name, value) of the query in order, both percent-decoded."""
@@ -128,19 +127,40 @@ class ParsedUrl:
             self._params = params
         return self._params
 
-    def names(self) -> frozenset[str]:
+    def _by_name(self) -> dict[str, set[str]]:
+        # Percent-decoded, lower-cased name -> every value it is given.
+        if self._values is None:
+            values: dict[str, set[str]] = {}
+            for name, value in self.pairs():
+                values.setdefault(name.lower(), set()).add(value)
+            self._values = values
+        return self._values
+
+    def names(self) -> KeysView[str]:
         """The query's parameter names, percent-decoded and lower-cased: what `unless`/`only` rules test."""
-        if self._names is None:
-            self._names = frozenset(name.lower() for name, _ in self.pairs())
-        return self._names
+        return self._by_name().keys()
+
+    def mentions(self, names: frozenset[str]) -> bool:
+        """Whether the query has a parameter named one of `names` (lower-case), percent-decoded and in
+        any case (`%6Cc=`, `LC=` are `lc=`)."""
+        query = self.query
+        if not query:
+            return False
+        if "%" not in query:
+            lowered = query.lower()
+            if not any(name in lowered for name in names):
+                return False  # not even as text: the common case, without splitting the query
+        return not names.isdisjoint(self._by_name())
 
     def ambiguous(self, name: str) -> bool:
         """Whether parameter `name` is given twice with different values (`?v=A&v=B`, `?v=A&%76=B`,
         `?v=A&V=B`): which one a platform would read is not known, so it identifies nothing. Names are
         compared percent-decoded and in any case, as for every other query rule."""
+        query = self.query
         lowered = name.lower()
-        values = {value for key, value in self.pairs() if key.lower() == lowered}
-        return len(values) > 1
+        if not query or ("%" not in query and query.lower().count(lowered) < 2):
+            return False  # not even twice as text
+        return len(self._by_name().get(lowered, ())) > 1
 
     def segments(self) -> list[str]:
         """Non-empty path segments: `/a//b/` and `/a/b` name the same thing on every platform."""
@@ -230,16 +250,21 @@ def _markup(text: str) -> str:
 def _defang(text: str) -> str:
     """Undo defanging: `hxxps`, and `[.]`, `(dot)` ... in the scheme and host (and, if those were
     defanged, in the rest of the link too; a `(dot)` in the path of a plain link is the path's own)."""
-    prefix_end = _DEFANG_PREFIX.match(text)
-    end = prefix_end.end() if prefix_end else 0
+    scheme = _DEFANG_SCHEME_PART.match(text)  # matches (maybe empty) at 0
+    authority_end = _AUTHORITY_END.search(text, scheme.end() if scheme else 0)
+    end = (
+        authority_end.end()
+        if authority_end and authority_end.group() == "[/]"
+        else (authority_end.start() if authority_end else len(text))
+    )
     prefix, rest = text[:end], text[end:]
     undone = _DEFANG_TOKEN.sub(_defang_token, prefix) if "[" in prefix or "(" in prefix or "{" in prefix else prefix
-    scheme = _DEFANG_SCHEME.match(undone)
-    if undone != prefix or scheme:
+    hxxp = _DEFANG_SCHEME.match(undone)
+    if undone != prefix or hxxp:
         if "[" in rest or "(" in rest or "{" in rest:
             rest = _DEFANG_TOKEN.sub(_defang_token, rest)
-        if scheme:
-            undone = ("https:" if scheme.group(1) else "http:") + undone[scheme.end() :]
+        if hxxp:
+            undone = ("https:" if hxxp.group(1) else "http:") + undone[hxxp.end() :]
     return undone + rest
 
 
@@ -273,28 +298,17 @@ def _unwrap(text: str) -> tuple[str, int]:
     Linear in the length of `text`: the link is a window `[lo, hi)` of it, character counts are kept up
     to date as the window shrinks, and each opener's matching closer is found once per bracket kind.
     """
+    if not text:
+        return text, 0
+    first, last = text[0], text[-1]
+    if first not in _WRAPPERS and last not in _PEELED_AT_END and not first.isspace() and not last.isspace():
+        return text, 0  # nothing to peel (the common case once a link has been unwrapped or defanged)
     lo, hi = 0, len(text)
-    counts = {char: text.count(char) for char in _WRAPPER_CHARS if char in text}
-    matches: dict[str, dict[int, int]] = {}
-    stray_parens: set[int] = set()
-
-    def match_of(opener: str, closer: str) -> dict[int, int]:
-        found = matches.get(opener)
-        if found is None:
-            found = {}
-            stack: list[int] = []
-            for item in re.finditer("[" + re.escape(opener + closer) + "]", text):
-                if item.group() == opener:
-                    stack.append(item.start())
-                elif stack:
-                    found[stack.pop()] = item.start()
-            matches[opener] = found
-        return found
-
-    def drop(char: str) -> None:
-        if char in counts:
-            counts[char] -= 1
-
+    counts: dict[str, int] = {}
+    for char in _WRAPPER_CLASS.findall(text):
+        counts[char] = counts.get(char, 0) + 1
+    matches: dict[str, dict[int, int]] = {}  # opener -> {position of an opener: position of its closer}
+    stray_parens: list[int] = []
     while True:
         before = (lo, hi)
         while lo < hi and text[lo].isspace():
@@ -304,21 +318,21 @@ def _unwrap(text: str) -> tuple[str, int]:
         if lo < hi:
             first, last = text[lo], text[hi - 1]
             closer = _WRAPPERS.get(first)
-            if closer is not None and hi - lo >= 2 and last == closer and _wraps(lo, hi, first, closer, match_of):
-                drop(first)
-                drop(last)
+            if closer is not None and hi - lo >= 2 and last == closer and _wraps(text, lo, hi, closer, matches):
+                counts[first] -= 1
+                counts[last] -= 1
                 lo, hi = lo + 1, hi - 1
-            elif closer is not None and _unclosed(text, lo, hi, first, closer, counts, match_of):
-                drop(first)
+            elif closer is not None and _unclosed(text, lo, hi, closer, counts, matches):
+                counts[first] -= 1
                 lo += 1
-            elif last == ")" and counts.get("(", 0) < counts.get(")", 0):
+            elif last == ")" and counts.get("(", 0) < counts[")"]:
                 # A `)` the link never opened: prose, or the path's own (both are legal); like sentence
                 # punctuation, the platform rules decide (see `clean`).
-                stray_parens.add(hi - 1)
-                drop(last)
+                stray_parens.append(hi - 1)
+                counts[last] -= 1
                 hi -= 1
             elif last in _STRAY_CLOSERS and _unopened(last, counts):
-                drop(last)
+                counts[last] -= 1
                 hi -= 1
         if (lo, hi) == before:
             break
@@ -328,22 +342,39 @@ def _unwrap(text: str) -> tuple[str, int]:
     return text[lo:end], end - hi
 
 
-def _wraps(lo: int, hi: int, opener: str, closer: str, match_of: _MatchOf) -> bool:
+def _closers(text: str, opener: str, closer: str, matches: dict[str, dict[int, int]]) -> dict[int, int]:
+    """Where each `opener` of `text` is closed (the first `closer` that balances it), found once."""
+    found = matches.get(opener)
+    if found is None:
+        found = {}
+        stack: list[int] = []
+        for item in re.finditer("[" + re.escape(opener + closer) + "]", text):
+            if item.group() == opener:
+                stack.append(item.start())
+            elif stack:
+                found[stack.pop()] = item.start()
+        matches[opener] = found
+    return found
+
+
+def _wraps(text: str, lo: int, hi: int, closer: str, matches: dict[str, dict[int, int]]) -> bool:
     """Whether the opener at `lo` is closed by the closer at `hi - 1` (and not by one before it)."""
+    opener = text[lo]
     if opener == closer:
         return True
-    return match_of(opener, closer).get(lo) == hi - 1
+    return _closers(text, opener, closer, matches).get(lo) == hi - 1
 
 
 def _unclosed(
-    text: str, lo: int, hi: int, opener: str, closer: str, counts: dict[str, int], match_of: _MatchOf
+    text: str, lo: int, hi: int, closer: str, counts: dict[str, int], matches: dict[str, dict[int, int]]
 ) -> bool:
     """Whether the opener at `lo` is never closed before `hi`: `(https://t.me/x` or `"https://t.me/x`."""
+    opener = text[lo]
     if opener == closer:
         return counts.get(opener, 0) % 2 == 1
     if opener == "[" and _BRACKETED_HOST.match(text, lo, hi):
         return False  # [2001:db8::1]/x is an IPv6 host, not a bracket
-    closed_at = match_of(opener, closer).get(lo)
+    closed_at = _closers(text, opener, closer, matches).get(lo)
     return closed_at is None or closed_at >= hi
 
 

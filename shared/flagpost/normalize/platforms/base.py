@@ -251,7 +251,7 @@ class Router:
     def match(self, url: ParsedUrl, segments: list[str] | None = None) -> Outcome:
         """The target of the first shape `url` fits, or None (a page) when it fits none."""
         segs = url.segments() if segments is None else segments
-        if any("%" in s for s in segs):
+        if "%" in url.path:
             if self.decode:
                 segs = [unquote(s) if "%" in s else s for s in segs]
             else:
@@ -293,7 +293,12 @@ class Router:
                 captures.update(found.groupdict())
         if captures is None:
             captures = {}
-        if compiled.needs_params and not _query_fits(compiled, url, captures, self.words):
+        # Without a query, only a shape that reads an id from it cannot fit (`only`/`unless` hold).
+        if (
+            compiled.needs_params
+            and (url.query or compiled.query)
+            and not _query_fits(compiled, url, captures, self.words)
+        ):
             return NO_MATCH
         if compiled.build is None:
             return None
@@ -319,7 +324,7 @@ def _query_fits(compiled: _Compiled, url: ParsedUrl, captures: dict[str, str], w
     always with one value), none a feature word, and none it rules out."""
     if compiled.only is not None and not query_within(url, compiled.only):
         return False
-    if compiled.unless and url.query and not compiled.unless.isdisjoint(url.names()):
+    if compiled.unless and url.mentions(compiled.unless):
         return False
     if not compiled.query:
         return True
