@@ -620,6 +620,8 @@ value = st.text(string.ascii_letters + string.digits + "-_.", min_size=1, max_si
 @example("example.com", "itm_id", "1", "2")
 def test_generic_pages_differing_in_a_parameter_value_never_merge(host: str, name: str, one: str, two: str) -> None:
     assume(one != two)
+    # A link ending in an ellipsis (`?q=abc..`) was cut short: it is refused as truncated.
+    assume(not one.endswith("..") and not two.endswith(".."))
     assert key(f"https://{host}/a?{name}={one}") != key(f"https://{host}/a?{name}={two}")
     assert key(f"https://{host}/a?{name}={one}") != key(f"https://{host}/a")
 
