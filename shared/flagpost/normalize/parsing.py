@@ -308,7 +308,7 @@ def _unwrap(text: str) -> tuple[str, int]:
     for char in _WRAPPER_CLASS.findall(text):
         counts[char] = counts.get(char, 0) + 1
     matches: dict[str, dict[int, int]] = {}  # opener -> {position of an opener: position of its closer}
-    stray_parens: list[int] = []
+    stray_parens: set[int] = set()
     while True:
         before = (lo, hi)
         while lo < hi and text[lo].isspace():
@@ -328,7 +328,7 @@ def _unwrap(text: str) -> tuple[str, int]:
             elif last == ")" and counts.get("(", 0) < counts[")"]:
                 # A `)` the link never opened: prose, or the path's own (both are legal); like sentence
                 # punctuation, the platform rules decide (see `clean`).
-                stray_parens.append(hi - 1)
+                stray_parens.add(hi - 1)
                 counts[last] -= 1
                 hi -= 1
             elif last in _STRAY_CLOSERS and _unopened(last, counts):
