@@ -155,6 +155,33 @@ def test_other_containers_narrowed_by_a_query_are_pages(one: str, two: str) -> N
     assert key(one) != key(two)
 
 
+@pytest.mark.parametrize(
+    "container",
+    [
+        "https://www.youtube.com/@somehandle",
+        "https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw/videos",
+        "https://x.com/jack",
+        "https://www.facebook.com/groups/somegroup",
+        "https://www.facebook.com/john.smith",
+        "https://www.instagram.com/someone/",
+        "https://www.tiktok.com/@someone",
+        "https://someblog.tumblr.com/",
+        "https://www.tumblr.com/someblog",
+        "https://www.pinterest.com/someone/board/",
+        "https://kik.me/someone",
+        "https://whatsapp.com/channel/0029VaAbCdEfGhIjKlMnOp12",
+    ],
+)
+@pytest.mark.parametrize("search", ["q", "query", "search", "Search_Query", "%71"])
+def test_a_search_in_any_container_is_a_page(container: str, search: str) -> None:
+    whole = normalize_url(container)
+    assert whole.type != "page"
+    joiner = "&" if "?" in container else "?"
+    one, two = normalize_url(f"{container}{joiner}{search}=a"), normalize_url(f"{container}{joiner}{search}=b")
+    assert one.type == two.type == "page"
+    assert len({one.dedup_key, two.dedup_key, whole.dedup_key}) == 3
+
+
 # --- 3. Links cut short with an ellipsis -------------------------------------------------------------
 
 
@@ -306,6 +333,7 @@ def test_other_platforms_feature_words_in_query_positions_are_not_names(url: str
         ("https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw/community?%6Cb=X", "https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw"),
         ("https://t.me/durov/5?COMMENT=1", "https://t.me/durov/5"),
         ("https://www.tiktok.com/@name/video/1?comment_id=5", "https://www.tiktok.com/@name/video/1"),
+        ("https://www.instagram.com/p/CxYz123abc_/?comment_id=5", "https://www.instagram.com/p/CxYz123abc_/"),
     ],
 )  # fmt: skip
 def test_a_more_specific_parameter_makes_a_page_on_every_shape(specific: str, general: str) -> None:

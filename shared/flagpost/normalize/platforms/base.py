@@ -312,6 +312,12 @@ class Router:
             return None  # the builder refuses the id (a feature word where its URL puts it): a page
 
 
+# Parameters that turn a container (a channel, an account, a group, a blog, a board) into a search or
+# a listing of some of its content: another thing than the container. Container shapes declare them
+# in `unless` (at worst a missed merge for a container link that carries one for another reason).
+SEARCH_PARAMETERS = ("q", "query", "search", "search_query", "keyword", "keywords")
+
+
 def query_within(url: ParsedUrl, allowed: frozenset[str]) -> bool:
     """Whether every query parameter but the generic trackers is one of `allowed` (lower-case names)."""
     if not url.query:

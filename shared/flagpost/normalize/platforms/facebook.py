@@ -6,6 +6,7 @@ import re
 
 from flagpost.normalize.parsing import ParsedUrl, hashbang
 from flagpost.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
     Adapter,
     Outcome,
     Router,
@@ -171,7 +172,7 @@ ROUTER = Router(
         route("/reels/{video:number}", video),
         route("/groups/{_group}/posts/{post}", post),
         route("/groups/{_group}/permalink/{post}", post),
-        route("/groups/{group}", group, tail=_GROUP_TABS),
+        route("/groups/{group}", group, tail=_GROUP_TABS, unless=SEARCH_PARAMETERS),
         route("/events/{event:number}", event),
         route("/share/{code}", _share),
         route("/share/{kind:code}/{code}", _share),
@@ -181,7 +182,7 @@ ROUTER = Router(
         route("/plugins/post.php", _unwrap, query={"href": "link"}),
         route("/plugins/video.php", _unwrap, query={"href": "link"}),
         route("/l.php", _unwrap, query={"u": "link"}),
-        route("/pg/{name}", _named, tail=_ACCOUNT_TABS),  # legacy /pg/<name>/...
+        route("/pg/{name}", _named, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),  # legacy /pg/<name>/...
         # /<owner>/...: the owner is decoration (object ids are global).
         route("/{_owner}/posts/{post}", post),
         route("/{_owner}/videos/{video:number}", video),
@@ -189,9 +190,9 @@ ROUTER = Router(
         route("/{_owner}/photos/{photo:number}", photo),
         route("/{_owner}/photos/{_album}/{photo:number}", photo),
         route("/{_owner}/reel/{video:number}", video),
-        route("/{account_id:number}", account_id, tail=_ACCOUNT_TABS),
-        route("/{_slug}-{account_id:number6}", account_id, tail=_ACCOUNT_TABS),
-        route("/{name}", _named, tail=_ACCOUNT_TABS),
+        route("/{account_id:number}", account_id, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
+        route("/{_slug}-{account_id:number6}", account_id, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
+        route("/{name}", _named, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
         *feature(*("/" + word for word in _FEATURES)),
     ],
     specific=_SPECIFIC,

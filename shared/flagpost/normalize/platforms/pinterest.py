@@ -6,6 +6,7 @@ import re
 
 from flagpost.normalize.parsing import ParsedUrl
 from flagpost.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
     Adapter,
     Outcome,
     Router,
@@ -84,9 +85,9 @@ ROUTER = Router(
         # /pin/<id>/sent/ is the same pin as sent to someone (with invite_code and sender).
         route("/pin/{pin}", pin, tail=("sent",)),
         route("/pin/{_slug}--{pin}", pin, tail=("sent",)),
-        route("/{name}", account, tail=_ACCOUNT_TABS),
+        route("/{name}", account, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
         # /<name>/<board>/<section> (a board section) has one segment more: a page.
-        route("/{name}/{board}", board),
+        route("/{name}/{board}", board, unless=SEARCH_PARAMETERS),
         *feature(
             "/pin", "/search", "/ideas", "/today", "/categories", "/business", "/settings", "/login", "/explore",
             "/_", "/resource", "/oauth", "/about", "/topics", "/videos", "/signup", "/password", "/help",

@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 
 from flagpost.normalize.parsing import ParsedUrl
-from flagpost.normalize.platforms.base import Adapter, Outcome, Router, clean_id, no_target, route, unknown_type
+from flagpost.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
+    Adapter,
+    Outcome,
+    Router,
+    clean_id,
+    no_target,
+    route,
+    unknown_type,
+)
 from flagpost.normalize.platforms.shortlinks import short_link
 from flagpost.normalize.platforms.web import Trackers
 from flagpost.normalize.target import Target, make_target
@@ -54,7 +63,7 @@ def _short(code: str) -> Target:
 ROUTER = Router(
     _PATTERNS,
     [
-        route("/@{name}", account),
+        route("/@{name}", account, unless=SEARCH_PARAMETERS),
         # Photo posts share the item id space with videos.
         route("/@{_name:anyname}/video/{item}", video),
         route("/@{_name:anyname}/photo/{item}", video),

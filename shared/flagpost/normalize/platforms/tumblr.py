@@ -7,6 +7,7 @@ import re
 from flagpost.normalize.errors import NormalizeError
 from flagpost.normalize.parsing import ParsedUrl
 from flagpost.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
     Adapter,
     Outcome,
     Router,
@@ -20,6 +21,7 @@ from flagpost.normalize.platforms.base import (
 from flagpost.normalize.target import Target, make_target
 
 PLATFORM = "tumblr"
+_SEARCH = frozenset(SEARCH_PARAMETERS)
 
 _PATTERNS = {
     # Blog names are host labels, so case-insensitive.
@@ -62,9 +64,9 @@ SITE = Router(
     [
         route("/blog/view/{blog}/{post}", post),
         route("/blog/view/{blog}/{post}/{_slug}", post),
-        route("/blog/view/{blog}", blog),
-        route("/blog/{blog}", blog),
-        route("/{blog}", blog),
+        route("/blog/view/{blog}", blog, unless=SEARCH_PARAMETERS),
+        route("/blog/{blog}", blog, unless=SEARCH_PARAMETERS),
+        route("/{blog}", blog, unless=SEARCH_PARAMETERS),
         route("/{blog}/{post}", post),
         route("/{blog}/{post}/{_slug}", post),
         *feature(
@@ -93,7 +95,7 @@ def from_url(url: ParsedUrl) -> Outcome:
     label, _, base = url.host.partition(".")
     if base == "tumblr.com" and label not in _SERVICE_SUBDOMAINS and _BLOG.fullmatch(label) and not label.isdigit():
         if not segments:
-            return None if SITE.reserved(label) else blog(label)
+            return None if SITE.reserved(label) or url.mentions(_SEARCH) else blog(label)
         return BLOG_SITE.match(url, [label, *segments])
     if url.host not in ("tumblr.com", "www.tumblr.com"):
         return None

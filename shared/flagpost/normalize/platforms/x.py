@@ -6,6 +6,7 @@ import re
 
 from flagpost.normalize.parsing import ParsedUrl, hashbang
 from flagpost.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
     Adapter,
     Outcome,
     Router,
@@ -92,7 +93,7 @@ ROUTER = Router(
         # The name in /<name>/status/<id> is decoration: X serves the post under any name.
         route("/{_name}/status/{post:id}", post, tail=_POST_VIEWS),
         route("/{_name}/statuses/{post:id}", post, tail=_POST_VIEWS),
-        route("/{name}", account, tail=_ACCOUNT_TABS),
+        route("/{name}", account, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
         *feature(
             "/i", "/intent", "/statuses", "/home", "/explore", "/search", "/settings", "/notifications",
             "/messages", "/compose", "/login", "/logout", "/signup", "/tos", "/privacy", "/share", "/hashtag",

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flagpost.normalize.errors import NormalizeError
 from flagpost.normalize.parsing import ParsedUrl
 from flagpost.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
     Adapter,
     Outcome,
     Router,
@@ -120,10 +121,10 @@ ROUTER = Router(
         route("/playlist", playlist, query={"list": "playlist"}),
         route("/attribution_link", _attribution, query={"u": "inner"}),
         route("/channel/{channel}/live", live_stream),
-        route("/channel/{channel}", channel, tail=_CHANNEL_TABS),
-        route("/@{handle}", handle, tail=_CHANNEL_TABS),
-        route("/c/{name}", custom_url, tail=_CHANNEL_TABS),
-        route("/user/{name}", user, tail=_CHANNEL_TABS),
+        route("/channel/{channel}", channel, tail=_CHANNEL_TABS, unless=SEARCH_PARAMETERS),
+        route("/@{handle}", handle, tail=_CHANNEL_TABS, unless=SEARCH_PARAMETERS),
+        route("/c/{name}", custom_url, tail=_CHANNEL_TABS, unless=SEARCH_PARAMETERS),
+        route("/user/{name}", user, tail=_CHANNEL_TABS, unless=SEARCH_PARAMETERS),
         # youtube.com/<name> is NOT read as a channel: the legacy short form was resolved by YouTube to
         # a /user/ or a /c/ name (two namespaces), and any feature path (/clip, /playables, /show,
         # /podcasts, /feed ...) has the same shape. Such links are pages, whole path kept.
