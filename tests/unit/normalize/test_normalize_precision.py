@@ -645,6 +645,7 @@ def test_allow_listed_trackers_never_change_the_key(
     assume(target is not None)
     assert target is not None
     tracked = plain + ("&" if query else "?") + "&".join(f"{n}={v}" for n, v in trackers)
+    assume(not tracked.endswith(".."))  # a link ending in an ellipsis is refused as truncated
     assert key(tracked) == target.dedup_key
     assert_canonical_opens(target)
 
