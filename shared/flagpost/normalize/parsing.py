@@ -73,11 +73,14 @@ _HOSTNAME = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z](?:[
 
 # RFC 3986 unreserved: the only characters whose percent-encoding is pure noise.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_PCT = re.compile(r"%([0-9A-Fa-f]{2})")
+# Escapes that `_pct_match` changes: any with a lower-case hex digit, and those of unreserved characters
+# (`-` `.` digits, letters, `_` `~`). Others (`%25`, `%2F` ...) are already canonical: not visited.
+_PCT = re.compile(r"%([0-9A-Fa-f][a-f]|[a-f][0-9A-F]|2[DE]|3[0-9]|4[1-9A-F]|5[0-9AF]|6[1-9A-F]|7[0-9AE])")
 # Anything outside pchar (plus "/"), or a "%" that starts no escape, must be percent-encoded.
-_PATH_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]|%(?![0-9A-Fa-f]{2})")
-_QUERY_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2})")
-_FRAGMENT_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2})")
+# (Runs of them, so that each run is encoded by one call.)
+_PATH_UNSAFE = re.compile(r"(?:[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]|%(?![0-9A-Fa-f]{2}))+")
+_QUERY_UNSAFE = re.compile(r"(?:[^A-Za-z0-9\-._~!$'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2}))+")
+_FRAGMENT_UNSAFE = re.compile(r"(?:[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2}))+")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _FAST = re.compile(
