@@ -29,7 +29,6 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
         "https[:]//t[.]me/x",
         "https[://]t[.]me/x",
         "<https://t.me/x>",
-        "https://t.me/x?start=abc",
         "https://t.me:443/x",
         "https://t.me/%78",
         "\u200bhttps://t.me/x\u200b",
@@ -156,13 +155,20 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
     ],
     ("facebook", "post", "10158811254396729"): [
         "https://www.facebook.com/someone/posts/10158811254396729",
-        "https://m.facebook.com/story.php?story_fbid=10158811254396729&id=4",
-        "https://www.facebook.com/permalink.php?story_fbid=10158811254396729&id=4",
+        "https://www.facebook.com/permalink.php?story_fbid=10158811254396729",
         "https://www.facebook.com/groups/somegroup/posts/10158811254396729/",
         "https://www.facebook.com/groups/123/permalink/10158811254396729/",
     ],
+    # A link that names the post's owner by id keeps it: story ids are not documented to be global.
+    ("facebook", "post", "4_10158811254396729"): [
+        "https://m.facebook.com/story.php?story_fbid=10158811254396729&id=4",
+        "https://www.facebook.com/permalink.php?story_fbid=10158811254396729&id=4",
+        "https://www.facebook.com/permalink.php?id=04&story_fbid=10158811254396729&ref=share",
+    ],
     ("facebook", "post", "pfbid02Xy7ZabcDEFghiJKLmnoPQRstuVWXyz"): [
         "https://www.facebook.com/someone/posts/pfbid02Xy7ZabcDEFghiJKLmnoPQRstuVWXyz",
+    ],
+    ("facebook", "post", "1_pfbid02Xy7ZabcDEFghiJKLmnoPQRstuVWXyz"): [
         "https://www.facebook.com/story.php?story_fbid=pfbid02Xy7ZabcDEFghiJKLmnoPQRstuVWXyz&id=1",
     ],
     ("facebook", "video", "1234567890"): [
@@ -276,8 +282,10 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
     ("pinterest", "account", "someone"): ["https://www.pinterest.com/someone/", "https://pinterest.fr/SomeOne/_saved/"],
     ("pinterest", "board", "someone/my-board"): [
         "https://www.pinterest.com/someone/my-board/",
-        "https://www.pinterest.de/SomeOne/My-Board",
+        "https://www.pinterest.de/SomeOne/my-board",
     ],
+    # Board slugs keep their case: whether Pinterest folds it is not documented.
+    ("pinterest", "board", "someone/My-Board"): ["https://www.pinterest.de/SomeOne/My-Board"],
     # --- Kik, justpaste.it ----------------------------------------------------------------------
     ("kik", "account", "someone"): ["https://kik.me/someone", "kik.me/SomeOne", "https://www.kik.me/someone/"],
     ("justpaste", "paste", "a1b2c"): [
@@ -444,7 +452,7 @@ def test_canonical_urls(url: str, canonical: str) -> None:
         (("kik", "username", "@someone"), "kik.me/someone"),
         (("justpaste", "paste", "a1b2c"), "https://justpaste.it/a1b2c"),
         (("tumblr", "blog", "SomeBlog"), "https://someblog.tumblr.com"),
-        (("pinterest", "board", "SomeOne/My-Board"), "https://www.pinterest.com/someone/my-board/"),
+        (("pinterest", "board", "SomeOne/My-Board"), "https://www.pinterest.com/someone/My-Board/"),
     ],
 )
 def test_a_non_url_target_gets_the_key_of_its_url_form(target: tuple[str, str, str], url: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flagpost.domain.normalize.errors import NormalizeError
-from flagpost.domain.normalize.parsing import parse_url
+from flagpost.domain.normalize.parsing import ParsedUrl, clean, parse_link, split_url
 from flagpost.domain.normalize.platforms import BY_PLATFORM, adapter_for
 from flagpost.domain.normalize.platforms.apps import APP_PLATFORMS, app_account, other_app
 from flagpost.domain.normalize.platforms.base import Unwrap
@@ -39,9 +39,37 @@ def normalize_url(raw: str) -> Target:
 
     Pure string work: nothing here, nor in any adapter, ever requests the URL.
     """
-    text = raw
+    text, tail = clean(raw)
+    if not tail:
+        return _resolve(split_url(text))
+    # The link ends in sentence punctuation (`.,;:!`, or a `)` it never opened): prose glued to it ("see
+    # https://t.me/x.") or the link's own last characters (`https://example.com/a!`). They are the
+    # link's own unless they cannot be: read with them, the link is a page; read without them, a typed
+    # target (t.me/x is a channel, `x.` is no Telegram name). Precision first: two pages are never
+    # merged by dropping a character.
+    kept, refusal = _attempt(text)
+    if kept is not None and kept.type != "page":
+        return kept
+    stripped, _ = _attempt(text[:-tail])
+    if stripped is not None and stripped.type != "page":
+        return stripped
+    if kept is not None:
+        return kept
+    if stripped is not None:
+        return stripped
+    assert refusal is not None
+    raise refusal
+
+
+def _attempt(text: str) -> tuple[Target | None, NormalizeError | None]:
+    try:
+        return _resolve(split_url(text)), None
+    except NormalizeError as refusal:
+        return None, refusal
+
+
+def _resolve(url: ParsedUrl) -> Target:
     for _ in range(_MAX_UNWRAP + 1):
-        url = parse_url(text)
         adapter = adapter_for(url.host) if url.scheme != "tg" else _TELEGRAM
         if adapter is None:
             return page(url)
@@ -53,7 +81,13 @@ def normalize_url(raw: str) -> Target:
             return page(url, adapter.platform, adapter.trackers, whole_fragment=url.host in adapter.fragment_hosts)
         if not isinstance(outcome, Unwrap):
             return outcome
-        text = outcome.url
+        inner = outcome.url
+        if url.fragment and "#" not in inner:
+            # A redirect keeps the fragment of the link it answers when its target has none (RFC 9110
+            # 10.2.2): l.php?u=https://mega.nz/#F!id!key opens the MEGA folder.
+            inner += "#" + url.fragment
+        # The wrapped link is a parameter's value, not prose: it is read exactly, never cleaned again.
+        url = parse_link(inner)
     raise NormalizeError("no_target", "the link wraps links too deeply to name one target")
 
 

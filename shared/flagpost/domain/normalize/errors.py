@@ -14,6 +14,7 @@ REASONS: frozenset[str] = frozenset(
         "missing_host",
         "illegal_host",
         "illegal_port",
+        "truncated",
         "no_target",
         "unknown_platform",
         "unknown_type",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import KeysView
 from urllib.parse import quote, unquote
 
 from flagpost.domain.normalize.errors import NormalizeError
@@ -30,11 +31,20 @@ _DEFANG_REPLACEMENT = {
     "[/]": "/",
 }
 _DEFANG_SCHEME = re.compile(r"h[x*]{2}p(s?):", re.IGNORECASE)
+# The scheme (with its defanged separators and slashes) of a possibly defanged link, and the end of the
+# host that follows it. Defang tokens are undone in the scheme and host; in the path, query and fragment
+# only when those were defanged too (`wikipedia.org/wiki/Dot_(dot)` is a real title,
+# `hxxps://example[.]com/a[.]html` a defanged link).
+_DEFANG_SCHEME_PART = re.compile(r"(?:[a-z][a-z0-9+.*-]*(?:\[:\]|\[://\]|:))?(?:[/\\]|\[/\])*", re.IGNORECASE)
+_AUTHORITY_END = re.compile(r"[/\\?#]|\[/\]")
 # Pairs a pasted link is often wrapped in: <...> from e-mail, quotes, brackets and guillemets from prose.
 _WRAPPERS = {
     "<": ">", "(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`", "\u201c": "\u201d", "\u2018": "\u2019",
     "\u201e": "\u201c", "\u00ab": "\u00bb", "\u00bb": "\u00ab", "\u2039": "\u203a",
 }  # fmt: skip
+_WRAPPER_CHARS = frozenset(_WRAPPERS) | frozenset(_WRAPPERS.values())
+# For each closer, the openers it closes.
+_OPENERS = {closer: tuple(o for o, c in _WRAPPERS.items() if c == closer) for closer in _WRAPPERS.values()}
 # Closing characters that are never the raw last character of a URL (RFC 3986 has them percent-encoded),
 # so one without its opener is prose around the link. `)` and `'` are legal in paths: a `)` goes only
 # when the link opened none (Wikipedia's /Foo_(bar) keeps its own); a `'` only with its pair.
@@ -42,13 +52,20 @@ _STRAY_CLOSERS = frozenset('>]}"`\u201d\u2019\u00bb\u00ab\u203a\u201c')
 # Sentence punctuation glued to the end of a pasted link.
 _TRAILING = ".,;:!"
 _TRAILING_ALL = _TRAILING + ")]}>"
+# What `_unwrap` may peel off the end of a link: sentence punctuation and closers.
+_PEELED_AT_END = frozenset(_TRAILING) | _STRAY_CLOSERS | {")", "'"}
+_WRAPPER_CLASS = re.compile("[" + re.escape("".join(sorted(_WRAPPER_CHARS))) + "]")
 # Anything but printable ASCII (spaces, controls, non-ASCII), a defang bracket, a wrapper or hxxp:
 # if absent, cleaning has nothing to do.
 _SUSPECT = re.compile(r"[^\x21-\x7e]|[\[({<\"'`]|^h[x*]{2}p", re.IGNORECASE)
+# A link as Markdown (`[label](url)`) or Slack (`<url|label>`) writes it: the url is the link.
+_MARKDOWN = re.compile(r"\[[^\[\]]*\]\(([^\s()]+(?:\([^\s()]*\)[^\s()]*)*)\)", re.DOTALL)
+_SLACK = re.compile(r"<([^<>|\s]+)\|[^<>]*>", re.DOTALL)
+# A host in brackets is an IPv6 literal (at most 45 characters), not prose.
+_BRACKETED_HOST = re.compile(r"\[[0-9A-Fa-f:.]{0,64}\]")
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _HOST_WITH_PORT = re.compile(r"\d+(?:[/?#]|$)")
-_BRACKETED_HOST = re.compile(r"\[[0-9A-Fa-f:.]*\]")
 _PARTS = re.compile(r"([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.DOTALL)
 
 # LDH labels (underscore tolerated: it is common in real DNS names), and a TLD that starts with a letter.
@@ -56,11 +73,14 @@ _HOSTNAME = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z](?:[
 
 # RFC 3986 unreserved: the only characters whose percent-encoding is pure noise.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_PCT = re.compile(r"%([0-9A-Fa-f]{2})")
+# Escapes that `_pct_match` changes: any with a lower-case hex digit, and those of unreserved characters
+# (`-` `.` digits, letters, `_` `~`). Others (`%25`, `%2F` ...) are already canonical: not visited.
+_PCT = re.compile(r"%([0-9A-Fa-f][a-f]|[a-f][0-9A-F]|2[DE]|3[0-9]|4[1-9A-F]|5[0-9AF]|6[1-9A-F]|7[0-9AE])")
 # Anything outside pchar (plus "/"), or a "%" that starts no escape, must be percent-encoded.
-_PATH_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]|%(?![0-9A-Fa-f]{2})")
-_QUERY_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2})")
-_FRAGMENT_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2})")
+# (Runs of them, so that each run is encoded by one call.)
+_PATH_UNSAFE = re.compile(r"(?:[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]|%(?![0-9A-Fa-f]{2}))+")
+_QUERY_UNSAFE = re.compile(r"(?:[^A-Za-z0-9\-._~!$'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2}))+")
+_FRAGMENT_UNSAFE = re.compile(r"(?:[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2}))+")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _FAST = re.compile(
@@ -80,7 +100,7 @@ class ParsedUrl:
     no dot segments; `query` and `fragment` are None when absent. `port` is None when default.
     """
 
-    __slots__ = ("_params", "fragment", "host", "path", "port", "query", "scheme")
+    __slots__ = ("_pairs", "_params", "_values", "fragment", "host", "path", "port", "query", "scheme")
 
     def __init__(
         self, scheme: str, host: str, port: int | None, path: str, query: str | None, fragment: str | None
@@ -91,22 +111,59 @@ class ParsedUrl:
         self.path = path
         self.query = query
         self.fragment = fragment
+        self._pairs: list[tuple[str, str]] | None = None
         self._params: dict[str, str] | None = None
+        self._values: dict[str, set[str]] | None = None
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (name, value) of the query in order, both percent-decoded."""
+        if self._pairs is None:
+            self._pairs = parse_pairs(self.query) if self.query else []
+        return self._pairs
 
     def params(self) -> dict[str, str]:
-        """First value of each query parameter, percent-decoded; adapters read identity from these."""
+        """First value of each query parameter, name and value percent-decoded (`%76=` is `v=`)."""
         if self._params is None:
-            self._params = parse_query(self.query) if self.query else {}
+            params: dict[str, str] = {}
+            for name, value in self.pairs():
+                params.setdefault(name, value)
+            self._params = params
         return self._params
 
-    def ambiguous(self, name: str) -> bool:
-        """Whether parameter `name` is given twice with different values (`?v=A&v=B`): which one a
-        platform would read is not known, so it identifies nothing."""
+    def _by_name(self) -> dict[str, set[str]]:
+        # Percent-decoded, lower-cased name -> every value it is given.
+        if self._values is None:
+            values: dict[str, set[str]] = {}
+            for name, value in self.pairs():
+                values.setdefault(name.lower(), set()).add(value)
+            self._values = values
+        return self._values
+
+    def names(self) -> KeysView[str]:
+        """The query's parameter names, percent-decoded and lower-cased: what `unless`/`only` rules test."""
+        return self._by_name().keys()
+
+    def mentions(self, names: frozenset[str]) -> bool:
+        """Whether the query has a parameter named one of `names` (lower-case), percent-decoded and in
+        any case (`%6Cc=`, `LC=` are `lc=`)."""
         query = self.query
-        if not query or query.count(name) < 2:
+        if not query:
             return False
-        values = {value for key, value in parse_pairs(query) if key == name}
-        return len(values) > 1
+        if "%" not in query:
+            lowered = query.lower()
+            if not any(name in lowered for name in names):
+                return False  # not even as text: the common case, without splitting the query
+        return not names.isdisjoint(self._by_name())
+
+    def ambiguous(self, name: str) -> bool:
+        """Whether parameter `name` is given twice with different values (`?v=A&v=B`, `?v=A&%76=B`,
+        `?v=A&V=B`): which one a platform would read is not known, so it identifies nothing. Names are
+        compared percent-decoded and in any case, as for every other query rule."""
+        query = self.query
+        lowered = name.lower()
+        if not query or ("%" not in query and query.lower().count(lowered) < 2):
+            return False  # not even twice as text
+        return len(self._by_name().get(lowered, ())) > 1
 
     def segments(self) -> list[str]:
         """Non-empty path segments: `/a//b/` and `/a/b` name the same thing on every platform."""
@@ -116,8 +173,7 @@ class ParsedUrl:
 def parse_query(query: str) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in parse_pairs(query):
-        if name not in params:
-            params[name] = value
+        params.setdefault(name, value)
     return params
 
 
@@ -130,24 +186,48 @@ def parse_pairs(query: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def clean(raw: str) -> str:
-    """Trim, unwrap, refuse control characters and undo defanging; returns the link as typed."""
+def clean(raw: str) -> tuple[str, int]:
+    """Trim, unwrap, refuse control characters and undo defanging.
+
+    Returns `(link, tail)`: the link as typed, whose last `tail` characters are sentence punctuation
+    (`.,;:!`, or a `)` the link never opened) that may be prose glued to it ("see https://t.me/x.") or
+    part of it (`https://example.com/a!`). Which one is the platform rules' call (`api.normalize_url`).
+    Refuses a link cut short with an ellipsis (`https://t.me/abc...`, `…`): its real target is unknown.
+    """
     if not isinstance(raw, str):
         raise NormalizeError("empty", "input is not text")
     text = raw.strip()
     # Most links are printable ASCII with nothing to unwrap, defang or trim: one regex search says so.
     if text and len(text) <= MAX_LENGTH and _SUSPECT.search(text) is None and text[-1] not in _TRAILING_ALL:
-        return text
+        return text, 0
     return _clean_slow(text)
 
 
-def _clean_slow(text: str) -> str:
+def _clean_slow(text: str) -> tuple[str, int]:
     text = text.strip(_INVISIBLE).strip()
     if len(text) > MAX_LENGTH:
         raise NormalizeError("too_long", f"input is longer than {MAX_LENGTH} characters")
-    text = _unwrap(text)
+    text, tail = _unwrap(_markup(text))
+    if tail == 0 and ("[" in text or "<" in text):
+        text = _markup(text)
+    elif tail and "[" in text:
+        core = text[:-tail]
+        unmarked = _markup(core)
+        if unmarked is not core:
+            text, tail = unmarked, 0  # `[label](url).`: the punctuation was after the markup
     if not text:
         raise NormalizeError("empty", "input is empty")
+    _check_characters(text)
+    if _DEFANG_HINT.search(text):
+        text, tail = _unwrap(_defang(text))
+    if not text:
+        raise NormalizeError("empty", "input is empty")
+    if _truncated(text, tail):
+        raise NormalizeError("truncated", "the link was cut short (it ends in an ellipsis): its target is unknown")
+    return text, tail
+
+
+def _check_characters(text: str) -> None:
     if _CONTROL.search(text):
         raise NormalizeError("control_characters", "input contains control characters")
     if not text.isascii():
@@ -155,80 +235,158 @@ def _clean_slow(text: str) -> str:
             text.encode("utf-8")
         except UnicodeEncodeError:
             raise NormalizeError("invalid_characters", "input is not valid Unicode text") from None
-    if _DEFANG_HINT.search(text):
-        if "[" in text or "(" in text or "{" in text:
-            text = _DEFANG_TOKEN.sub(lambda m: _DEFANG_REPLACEMENT[m.group().lower()], text)
-        scheme = _DEFANG_SCHEME.match(text)
-        if scheme:
-            text = ("https:" if scheme.group(1) else "http:") + text[scheme.end() :]
-        text = _unwrap(text)
-    if not text:
-        raise NormalizeError("empty", "input is empty")
+
+
+def _markup(text: str) -> str:
+    """The url of a Markdown (`[label](url)`) or Slack (`<url|label>`) link; `text` itself otherwise."""
+    if text.startswith("["):
+        found = _MARKDOWN.fullmatch(text)
+        if found:
+            return found.group(1)
+    elif text.startswith("<"):
+        found = _SLACK.fullmatch(text)
+        if found:
+            return found.group(1)
     return text
 
 
-def _unwrap(text: str) -> str:
-    """Peel prose off a link, outside in, until nothing changes: `("https://t.me/x").` is the link.
+def _defang(text: str) -> str:
+    """Undo defanging: `hxxps`, and `[.]`, `(dot)` ... in the scheme and host (and, if those were
+    defanged, in the rest of the link too; a `(dot)` in the path of a plain link is the path's own)."""
+    scheme = _DEFANG_SCHEME_PART.match(text)  # matches (maybe empty) at 0
+    authority_end = _AUTHORITY_END.search(text, scheme.end() if scheme else 0)
+    end = (
+        authority_end.end()
+        if authority_end and authority_end.group() == "[/]"
+        else (authority_end.start() if authority_end else len(text))
+    )
+    prefix, rest = text[:end], text[end:]
+    undone = _DEFANG_TOKEN.sub(_defang_token, prefix) if "[" in prefix or "(" in prefix or "{" in prefix else prefix
+    hxxp = _DEFANG_SCHEME.match(undone)
+    if undone != prefix or hxxp:
+        if "[" in rest or "(" in rest or "{" in rest:
+            rest = _DEFANG_TOKEN.sub(_defang_token, rest)
+        if hxxp:
+            undone = ("https:" if hxxp.group(1) else "http:") + undone[hxxp.end() :]
+    return undone + rest
 
-    Each round drops sentence punctuation at the end, then one of: a pair wrapping the whole link, an
-    opener whose closer never comes (`(https://t.me/x`), a closer no opener asked for (`x)`, `x]`).
+
+def _defang_token(match: re.Match[str]) -> str:
+    return _DEFANG_REPLACEMENT[match.group().lower()]
+
+
+def _truncated(text: str, tail: int) -> bool:
+    """Whether the link ends in an ellipsis (`...`, `..`, `…`): a display-shortened link, not a target.
+
+    `/..` is a dot-segment (`https://example.com/a/..` is the root), not an ellipsis.
     """
-    while True:
-        before = text
-        text = text.strip().rstrip(_TRAILING).rstrip()
-        if text:
-            first, last = text[0], text[-1]
-            closer = _WRAPPERS.get(first)
-            if closer is not None and len(text) >= 2 and last == closer and _wraps(text, first, closer):
-                text = text[1:-1]
-            elif closer is not None and _unclosed(text, first, closer):
-                text = text[1:]
-            elif (last == ")" and text.count("(") < text.count(")")) or (
-                last in _STRAY_CLOSERS and _unopened(text, last)
-            ):
-                text = text[:-1]
-        if text == before:
-            return text
-
-
-def _wraps(text: str, opener: str, closer: str) -> bool:
-    """Whether the opener at text[0] is closed by the closer at text[-1] (and not by one before it)."""
-    if opener == closer:
+    core = text[: len(text) - tail] if tail else text
+    if core.endswith("\u2026"):
         return True
-    depth = 0
-    for index, char in enumerate(text):
-        if char == opener:
-            depth += 1
-        elif char == closer:
-            depth -= 1
-            if depth == 0:
-                return index == len(text) - 1
+    if tail >= 2:
+        punctuation = text[len(core) :]
+        if ".." in punctuation:
+            return not (punctuation == ".." and core.endswith("/"))
     return False
 
 
-def _unclosed(text: str, opener: str, closer: str) -> bool:
-    """Whether the opener at text[0] is never closed: `(https://t.me/x` or `"https://t.me/x`."""
+def _unwrap(text: str) -> tuple[str, int]:
+    """Peel prose off a link, outside in, until nothing changes: `("https://t.me/x").` is the link.
+
+    Each round drops whitespace and sentence punctuation at the end, then one of: a pair wrapping the
+    whole link, an opener whose closer never comes (`(https://t.me/x`), a closer no opener asked for
+    (`x)`, `x]`). Returns the link and, glued to its end, the sentence punctuation and unopened `)` that
+    directly followed it (`tail` characters; 0 if none): they may be the link's own (see `clean`).
+
+    Linear in the length of `text`: the link is a window `[lo, hi)` of it, character counts are kept up
+    to date as the window shrinks, and each opener's matching closer is found once per bracket kind.
+    """
+    if not text:
+        return text, 0
+    first, last = text[0], text[-1]
+    if first not in _WRAPPERS and last not in _PEELED_AT_END and not first.isspace() and not last.isspace():
+        return text, 0  # nothing to peel (the common case once a link has been unwrapped or defanged)
+    lo, hi = 0, len(text)
+    counts: dict[str, int] = {}
+    for char in _WRAPPER_CLASS.findall(text):
+        counts[char] = counts.get(char, 0) + 1
+    matches: dict[str, dict[int, int]] = {}  # opener -> {position of an opener: position of its closer}
+    stray_parens: set[int] = set()
+    while True:
+        before = (lo, hi)
+        while lo < hi and text[lo].isspace():
+            lo += 1
+        while hi > lo and (text[hi - 1] in _TRAILING or text[hi - 1].isspace()):
+            hi -= 1
+        if lo < hi:
+            first, last = text[lo], text[hi - 1]
+            closer = _WRAPPERS.get(first)
+            if closer is not None and hi - lo >= 2 and last == closer and _wraps(text, lo, hi, closer, matches):
+                counts[first] -= 1
+                counts[last] -= 1
+                lo, hi = lo + 1, hi - 1
+            elif closer is not None and _unclosed(text, lo, hi, closer, counts, matches):
+                counts[first] -= 1
+                lo += 1
+            elif last == ")" and counts.get("(", 0) < counts[")"]:
+                # A `)` the link never opened: prose, or the path's own (both are legal); like sentence
+                # punctuation, the platform rules decide (see `clean`).
+                stray_parens.add(hi - 1)
+                counts[last] -= 1
+                hi -= 1
+            elif last in _STRAY_CLOSERS and _unopened(last, counts):
+                counts[last] -= 1
+                hi -= 1
+        if (lo, hi) == before:
+            break
+    end = hi
+    while end < len(text) and (text[end] in _TRAILING or end in stray_parens):
+        end += 1
+    return text[lo:end], end - hi
+
+
+def _closers(text: str, opener: str, closer: str, matches: dict[str, dict[int, int]]) -> dict[int, int]:
+    """Where each `opener` of `text` is closed (the first `closer` that balances it), found once."""
+    found = matches.get(opener)
+    if found is None:
+        found = {}
+        stack: list[int] = []
+        for item in re.finditer("[" + re.escape(opener + closer) + "]", text):
+            if item.group() == opener:
+                stack.append(item.start())
+            elif stack:
+                found[stack.pop()] = item.start()
+        matches[opener] = found
+    return found
+
+
+def _wraps(text: str, lo: int, hi: int, closer: str, matches: dict[str, dict[int, int]]) -> bool:
+    """Whether the opener at `lo` is closed by the closer at `hi - 1` (and not by one before it)."""
+    opener = text[lo]
     if opener == closer:
-        return text.count(opener) % 2 == 1
-    if opener == "[" and _BRACKETED_HOST.match(text):
+        return True
+    return _closers(text, opener, closer, matches).get(lo) == hi - 1
+
+
+def _unclosed(
+    text: str, lo: int, hi: int, closer: str, counts: dict[str, int], matches: dict[str, dict[int, int]]
+) -> bool:
+    """Whether the opener at `lo` is never closed before `hi`: `(https://t.me/x` or `"https://t.me/x`."""
+    opener = text[lo]
+    if opener == closer:
+        return counts.get(opener, 0) % 2 == 1
+    if opener == "[" and _BRACKETED_HOST.match(text, lo, hi):
         return False  # [2001:db8::1]/x is an IPv6 host, not a bracket
-    depth = 0
-    for char in text:
-        if char == opener:
-            depth += 1
-        elif char == closer:
-            depth -= 1
-            if depth == 0:
-                return False
-    return True
+    closed_at = _closers(text, opener, closer, matches).get(lo)
+    return closed_at is None or closed_at >= hi
 
 
-def _unopened(text: str, closer: str) -> bool:
-    """Whether the `closer` at the end of `text` closes nothing that `text` opened."""
-    openers = [opener for opener, paired in _WRAPPERS.items() if paired == closer]
+def _unopened(closer: str, counts: dict[str, int]) -> bool:
+    """Whether the `closer` at the end of the link closes nothing that the link opened."""
+    openers = _OPENERS[closer]
     if closer in openers:  # a quote that closes itself: unpaired when its count is odd
-        return text.count(closer) % 2 == 1
-    return sum(text.count(opener) for opener in openers) < text.count(closer)
+        return counts.get(closer, 0) % 2 == 1
+    return sum(counts.get(opener, 0) for opener in openers) < counts.get(closer, 0)
 
 
 def split(text: str) -> tuple[str, str]:
@@ -247,8 +405,25 @@ def split(text: str) -> tuple[str, str]:
 
 
 def parse_url(raw: str) -> ParsedUrl:
-    """Clean and split `raw`, applying every platform-independent rule."""
-    text = clean(raw)
+    """Clean and split `raw` (keeping any sentence punctuation at its end), applying every
+    platform-independent rule."""
+    return split_url(clean(raw)[0])
+
+
+def parse_link(text: str) -> ParsedUrl:
+    """Split a link that is not prose: a URL inside another one (an archived URL, a redirect shim's
+    parameter). Nothing is peeled, stripped or defanged; it is only checked and split."""
+    text = text.strip()
+    if not text:
+        raise NormalizeError("empty", "input is empty")
+    if len(text) > MAX_LENGTH:
+        raise NormalizeError("too_long", f"input is longer than {MAX_LENGTH} characters")
+    _check_characters(text)
+    return split_url(text)
+
+
+def split_url(text: str) -> ParsedUrl:
+    """Split a cleaned link, applying every platform-independent rule."""
     fast = _FAST.fullmatch(text)
     if fast is not None:
         # The common shape (http(s), lower-case host, no port or credentials, plain path) skips the
@@ -286,22 +461,44 @@ def parse_url(raw: str) -> ParsedUrl:
     else:
         host, _, port_text = host_port.partition(":")
     if port_text:
-        if not port_text.isdigit() or not port_text.isascii() or int(port_text) > 65535:
-            raise NormalizeError("illegal_port", f"port {port_text!r} is not a number from 0 to 65535")
-        port = int(port_text)
+        port = _port(port_text)
         if port == _DEFAULT_PORTS[scheme]:
             port = None
     if not host:
         raise NormalizeError("missing_host", "the link names no host")
     host = normalize_host(host)
+    return ParsedUrl(scheme, host, port, canonical_path(path), _fix_amp(query), fragment)
 
+
+def _port(text: str) -> int:
+    # Leading zeros are allowed (browsers read `:0443` as 443); the length is checked before int(),
+    # which refuses (ValueError) numbers of more than 4300 digits.
+    digits = text.lstrip("0") or "0"
+    if not text.isascii() or not text.isdigit() or len(digits) > 5 or int(digits) > 65535:
+        raise NormalizeError("illegal_port", f"port {text[:20]!r} is not a number from 0 to 65535")
+    return int(digits)
+
+
+def canonical_path(path: str) -> str:
+    """Percent-encoding made canonical and dot-segments removed; "/" for an empty path."""
     if not path:
-        path = "/"
-    elif "%" in path or _PATH_UNSAFE.search(path):
+        return "/"
+    if "%" in path or _PATH_UNSAFE.search(path):
         path = _canonical_percent(path, _PATH_UNSAFE)
     if "/." in path:
         path = _remove_dot_segments(path)
-    return ParsedUrl(scheme, host, port, path, _fix_amp(query), fragment)
+    return path if path.startswith("/") else "/" + path
+
+
+def hashbang(url: ParsedUrl) -> ParsedUrl | None:
+    """The route of a 2010-era hash-bang link on a site's root (`twitter.com/#!/jack`,
+    `facebook.com/#!/profile.php?id=4`), read as the path and query it stands for; None otherwise."""
+    fragment = url.fragment
+    if not fragment or not fragment.startswith("!/") or url.path != "/":
+        return None
+    route = fragment[1:].partition("#")[0]
+    path, _, query = route.partition("?")
+    return ParsedUrl(url.scheme, url.host, url.port, canonical_path(path), _fix_amp(query), None)
 
 
 def _fix_amp(query: str | None) -> str | None:

@@ -64,9 +64,7 @@ def adapter_for(host: str) -> Adapter | None:
         if adapter is not None:
             return adapter
         dot = host.find(".", dot + 1)
-    # Open-ended families: every Pinterest country domain, every Nitter instance.
-    if "pinterest." in host and pinterest.HOST.fullmatch(host):
-        return pinterest.ADAPTER
+    # Open-ended family: every Nitter instance.
     if host.startswith("nitter."):
         return x.ADAPTER
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flagpost.domain.normalize.errors import NormalizeError
-from flagpost.domain.normalize.parsing import ParsedUrl, parse_url, protect
+from flagpost.domain.normalize.parsing import ParsedUrl, parse_link, protect
 from flagpost.domain.normalize.platforms.base import Adapter, Outcome, Router, feature, no_target, require_free, route
 from flagpost.domain.normalize.platforms.web import id_to_url, page_id
 from flagpost.domain.normalize.target import Target, make_target
@@ -28,18 +28,20 @@ _TODAY_HOSTS = frozenset(
 
 
 def _archived_page(inner: str) -> str | None:
-    """The generic page id of an archived URL; the platform rules do not apply to a copy."""
+    """The generic page id of an archived URL; the platform rules do not apply to a copy. The archived
+    URL is part of a path, not prose: it is read exactly (no punctuation stripped, nothing defanged)."""
     try:
-        return page_id(parse_url(inner))
+        return page_id(parse_link(inner))
     except NormalizeError:
         return None
 
 
 def _inner_url(url: ParsedUrl, prefix_segments: int) -> str:
-    # The archived URL is the rest of the path (its "//" kept) plus the query, which belongs to it.
+    # The archived URL is the rest of the path (its "//" kept) plus the query and the fragment, which
+    # belong to it (the archive's player routes `#/route` and `#F!id!key` to the archived page).
     parts = url.path.split("/", prefix_segments + 1)
     inner = parts[-1] if len(parts) > prefix_segments + 1 else ""
-    return inner + ("?" + url.query if url.query else "")
+    return inner + ("?" + url.query if url.query else "") + ("#" + url.fragment if url.fragment else "")
 
 
 def wayback_snapshot(stamp: str, page: str) -> Target:
@@ -73,24 +75,31 @@ def _today(snapshot: str) -> Target:
 
 # archive.org/details/<id>, /embed/<id>, /download/<id>[/<file path>]. /details/<id>/<more> (a file,
 # a book page, a search in the item) and every other path are pages.
+# An item is also a collection: a query narrows it to a search or a listing of its members
+# (`?query=`, `?q=`, `and[]=`, `sort=`, `tab=`), another thing than the whole item, so any parameter
+# but a generic tracker makes the link a page.
 ARCHIVE_ORG = Router(
     _PATTERNS,
     [
-        route("/details/{item}", item),
-        route("/embed/{item}", item),
-        route("/download/{item}", item),
+        route("/details/{item}", item, only=()),
+        route("/embed/{item}", item, only=()),
+        route("/download/{item}", item, only=()),
         *feature("/details", "/embed"),
     ],
 )
 TODAY = Router(
     _PATTERNS,
     [
-        route("/{snapshot}", _today),
-        route("/o/{snapshot}", _today),  # the "original" rendering of the same snapshot
-        # Listings and tools, not one capture (`newest` and `oldest` fit a snapshot id).
-        *feature("/o", "/newest", "/oldest", "/timegate", "/timemap", "/submit", "/wip", "/faq", "/donate"),
+        route("/{snapshot}", _today, only=()),
+        route("/o/{snapshot}", _today, only=()),  # the "original" rendering of the same snapshot
+        # Listings, searches and tools, not one capture (`newest`, `search`, `latest` fit a snapshot id).
+        *feature(
+            "/o", "/newest", "/oldest", "/latest", "/timegate", "/timemap", "/submit", "/wip", "/faq",
+            "/donate", "/search", "/about", "/help", "/blog", "/login", "/logout", "/register", "/robots",
+            "/sitemap", "/index", "/feed", "/rss", "/api", "/static", "/images", "/archive",
+        ),
     ],
-)
+)  # fmt: skip
 _WAYBACK_STAMP = re.compile(f"({_PATTERNS['stamp']}){_PATTERNS['modifier']}")
 _ITEM = re.compile(_PATTERNS["item"])
 _TODAY_STAMP = re.compile(_PATTERNS["today_stamp"])

@@ -12,9 +12,13 @@ in a `Router`, and the router is the only thing that turns a path into a typed t
   never captured as an id or a name at that position (`/embed/videoseries` is never the video
   `videoseries`, `/reels/audio` never the reel `audio`, `t.me/K` never the channel `k`), so a keyword
   that happens to fit an id pattern cannot become an id;
-- ids are taken from where the platform carries them, path or query (`?list=`, `?v=`), and a query
-  parameter that names something more specific than the shape (`?comment=`, `?lc=`) makes the
-  shape not apply;
+- ids are taken from where the platform carries them, path or query (`?list=`, `?v=`); a feature word
+  is never an id in a query position either (`watch?v=videoseries`). A query parameter that names
+  something more specific than the shape (`?comment=`, `?lc=`) makes the shape not apply: declared
+  once per router for every shape (`Router(specific=...)`) and per shape (`unless`), or, for shapes
+  whose every parameter may name something else, as the list of the only harmless ones (`only`).
+  Parameter names are compared percent-decoded and in any case (`%6Cc=`, `LC=` are `lc=`), and an id
+  parameter given twice with different values identifies nothing;
 - anything that matches no shape is, in `api.normalize_url`, a `page` of that platform whose id keeps
   the host, the whole path (case kept) and the content-bearing query.
 """
@@ -29,7 +33,7 @@ from urllib.parse import unquote
 
 from flagpost.domain.normalize.errors import NormalizeError
 from flagpost.domain.normalize.parsing import ParsedUrl
-from flagpost.domain.normalize.platforms.web import NO_TRACKERS, Trackers
+from flagpost.domain.normalize.platforms.web import GENERIC_TRACKERS, NO_TRACKERS, Trackers
 from flagpost.domain.normalize.target import Target
 
 
@@ -63,9 +67,11 @@ class Route:
     - `query`: parameter -> capture spec; each must be present and match its pattern entirely.
     - `tail`: the segments allowed after the template (tabs, views: "videos", "embed/captioned");
       the empty tail is always allowed. `any_tail=True` allows anything (a slug that is decoration).
-    - `unless`: query parameters whose presence means the link names something more specific.
-    - `only`: if set, every query parameter must be one of these (deep links whose every parameter
-      can change the target).
+    - `unless`: query parameters whose presence means the link names something more specific (besides
+      the router's own `specific` list, which applies to every shape).
+    - `only`: if set, every query parameter but the generic trackers must be one of these (shapes whose
+      every other parameter may name something else: a bot's start payload, a mini app, a search).
+    Parameter names are matched percent-decoded and in any case.
     - `build(**captures)` returns the target, None for "a page of this platform", or an Unwrap; a build
       that refuses its id with NormalizeError("illegal_id") also makes the link a page.
       `build=None` declares a known feature path: a page, and a word no id may be read as.
@@ -143,8 +149,8 @@ class _Compiled:
             None if spec.any_tail else frozenset({(), *(tuple(t.split("/")) for t in spec.tail)})
         )
         self.extra = 1 << 30 if self.tail is None else max(map(len, self.tail))
-        self.unless = tuple(spec.unless)
-        self.only = frozenset(spec.only) if spec.only is not None else None
+        self.unless = frozenset(name.lower() for name in spec.unless)
+        self.only = frozenset(name.lower() for name in spec.only) if spec.only is not None else None
         self.needs_params = bool(self.query or self.unless or self.only is not None)
 
 
@@ -162,18 +168,41 @@ def _segment(text: str, patterns: Mapping[str, str]) -> str | re.Pattern[str]:
     return re.compile("".join(out))
 
 
+# Escapes of the sentence punctuation a canonical URL escapes as its last character (parsing.protect):
+# a router reads them as the characters, so that `/post/,` and its canonical `/post/%2C` fit one shape.
+_SENTENCE_ESCAPE = re.compile(r"%(21|29|2[Cc]|3[AaBb])")
+
+
+def _unescape_sentence(match: re.Match[str]) -> str:
+    return chr(int(match.group(1), 16))
+
+
 class Router:
     """The declared path shapes of one host family, matched in order; the first that fits decides.
 
     `decode=True` percent-decodes each segment before matching (handles written `%40name`, non-ASCII
     handles); otherwise segments are matched in their canonical percent-encoded form.
+    `specific`: query parameters that, on EVERY shape of the router, name something more specific than
+    the shape (a comment of a video, a post or a photo): declared once, honoured everywhere.
     """
 
-    __slots__ = ("_by_first", "_captures_first", "_literals", "decode", "routes")
+    __slots__ = ("_by_first", "_captures_first", "_literals", "decode", "routes", "words")
 
-    def __init__(self, patterns: Mapping[str, str], routes: Sequence[Route], *, decode: bool = False) -> None:
+    def __init__(
+        self,
+        patterns: Mapping[str, str],
+        routes: Sequence[Route],
+        *,
+        decode: bool = False,
+        specific: Iterable[str] = (),
+    ) -> None:
         self.decode = decode
         self.routes = tuple(_Compiled(spec, patterns) for spec in routes)
+        everywhere = frozenset(name.lower() for name in specific)
+        if everywhere:
+            for compiled in self.routes:
+                compiled.unless |= everywhere
+                compiled.needs_params = True
         # Words that are a literal (or a declared tail word) at a position: never captured there.
         depth = max((r.size + max(map(len, r.tail or [()])) for r in self.routes), default=0) + 1
         literals: list[set[str]] = [set() for _ in range(depth)]
@@ -185,6 +214,11 @@ class Router:
                 for offset, word in enumerate(tail):
                     literals[compiled.size + offset].add(word.lower())
         self._literals = tuple(frozenset(words) for words in literals)
+        # The feature words of the router, at any position: never an id read from the query either
+        # (`watch?v=videoseries` is not the video `videoseries`).
+        self.words = frozenset(
+            part.lower() for compiled in self.routes for part in compiled.parts if isinstance(part, str)
+        )
         for compiled in self.routes:
             compiled.captures = tuple(
                 (index, part, self._literals[index])
@@ -209,11 +243,19 @@ class Router:
         """
         return index < len(self._literals) and word.lower() in self._literals[index]
 
+    def feature_word(self, word: str) -> bool:
+        """Whether `word` is a literal of any shape, at any position: a feature word, never an id
+        (`videoseries` is no video, wherever it is written: `/embed/`, `youtu.be/`, `watch?v=`)."""
+        return word.lower() in self.words
+
     def match(self, url: ParsedUrl, segments: list[str] | None = None) -> Outcome:
         """The target of the first shape `url` fits, or None (a page) when it fits none."""
         segs = url.segments() if segments is None else segments
-        if self.decode and any("%" in s for s in segs):
-            segs = [unquote(s) if "%" in s else s for s in segs]
+        if "%" in url.path:
+            if self.decode:
+                segs = [unquote(s) if "%" in s else s for s in segs]
+            else:
+                segs = [_SENTENCE_ESCAPE.sub(_unescape_sentence, s) if "%" in s else s for s in segs]
         count = len(segs)
         candidates = (self._by_first.get(segs[0]) or self._captures_first) if count else self._by_first[""]
         for compiled in candidates:
@@ -234,8 +276,7 @@ class Router:
                     return outcome
         return None
 
-    @staticmethod
-    def _captured(compiled: _Compiled, url: ParsedUrl, segs: list[str]) -> Outcome | _NoMatch:
+    def _captured(self, compiled: _Compiled, url: ParsedUrl, segs: list[str]) -> Outcome | _NoMatch:
         """The outcome of a route whose literals fit, or NO_MATCH if a capture or the query does not."""
         captures: dict[str, str] | None = None
         for index, pattern, refused in compiled.captures:
@@ -252,7 +293,12 @@ class Router:
                 captures.update(found.groupdict())
         if captures is None:
             captures = {}
-        if compiled.needs_params and not _query_fits(compiled, url, captures):
+        # Without a query, only a shape that reads an id from it cannot fit (`only`/`unless` hold).
+        if (
+            compiled.needs_params
+            and (url.query or compiled.query)
+            and not _query_fits(compiled, url, captures, self.words)
+        ):
             return NO_MATCH
         if compiled.build is None:
             return None
@@ -266,17 +312,34 @@ class Router:
             return None  # the builder refuses the id (a feature word where its URL puts it): a page
 
 
-def _query_fits(compiled: _Compiled, url: ParsedUrl, captures: dict[str, str]) -> bool:
+# Parameters that turn a container (a channel, an account, a group, a blog, a board) into a search or
+# a listing of some of its content: another thing than the container. Container shapes declare them
+# in `unless` (at worst a missed merge for a container link that carries one for another reason).
+SEARCH_PARAMETERS = ("q", "query", "search", "search_query", "keyword", "keywords")
+
+
+def query_within(url: ParsedUrl, allowed: frozenset[str]) -> bool:
+    """Whether every query parameter but the generic trackers is one of `allowed` (lower-case names)."""
+    if not url.query:
+        return True
+    return all(name in allowed or name in GENERIC_TRACKERS for name in url.names())
+
+
+def _query_fits(compiled: _Compiled, url: ParsedUrl, captures: dict[str, str], words: frozenset[str]) -> bool:
     """Whether the query has the route's parameters (captured into `captures`), each given once (or
-    always with one value), and none it rules out."""
+    always with one value), none a feature word, and none it rules out."""
+    if compiled.only is not None and not query_within(url, compiled.only):
+        return False
+    if compiled.unless and url.mentions(compiled.unless):
+        return False
+    if not compiled.query:
+        return True
     params = url.params()
-    if compiled.only is not None and not compiled.only.issuperset(params):
-        return False
-    if any(name in params for name in compiled.unless):
-        return False
     for param, name, pattern in compiled.query:
         value = params.get(param)
         if value is None or pattern.fullmatch(value) is None or url.ambiguous(param):
+            return False
+        if value.lower() in words:
             return False
         captures[name] = value
     return True
@@ -329,16 +392,38 @@ def no_target(url: ParsedUrl) -> NormalizeError:
     return NormalizeError("no_target", f"https://{url.host}{url.path} names no account, post or page")
 
 
-def clean_id(raw: str, pattern: re.Pattern[str], what: str, *, lower: bool, strip_at: bool = True) -> str:
-    """Validate a handle or id given outside a URL; `@` prefixes and surrounding space are not identity."""
+def clean_id(
+    raw: str, pattern: re.Pattern[str], what: str, *, lower: bool, strip_at: bool = True, nfc: bool = True
+) -> str:
+    """Validate a handle or id given outside a URL; `@` prefixes and surrounding space are not identity.
+
+    `nfc=False` keeps the text as typed where the URL form does not normalize it either (NFC maps the
+    KELVIN SIGN to `K`: a merge the platform may not make)."""
     text = raw.strip()
     if strip_at and text.startswith("@"):
         text = text[1:]
-    if not text.isascii():
+    if nfc and not text.isascii():
         text = unicodedata.normalize("NFC", text)
     if not pattern.fullmatch(text):
         raise NormalizeError("illegal_id", f"{raw!r} is not a valid {what}")
     return text.lower() if lower else text
+
+
+def fold_case(name: str) -> str:
+    """Lower case for case-insensitive names, without merging look-alikes: a non-ASCII character whose
+    lower case holds an ASCII letter (KELVIN SIGN U+212A -> `k`, U+0130 -> `i` + dot) is kept as typed.
+    Whether a platform folds those is not documented; keeping them apart can only miss a merge."""
+    if name.isascii():
+        return name.lower()
+    out: list[str] = []
+    for char in name:
+        lower = char.lower()
+        out.append(lower if char.isascii() or not _has_ascii(lower) else char)
+    return "".join(out)
+
+
+def _has_ascii(text: str) -> bool:
+    return any(char.isascii() for char in text)
 
 
 def unknown_type(platform: str, type_: str, known: tuple[str, ...]) -> NormalizeError:

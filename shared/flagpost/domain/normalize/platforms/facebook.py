@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from flagpost.domain.normalize.parsing import ParsedUrl
+from flagpost.domain.normalize.parsing import ParsedUrl, hashbang
 from flagpost.domain.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
     Adapter,
     Outcome,
     Router,
@@ -32,6 +33,8 @@ _PATTERNS = {
     "number6": r"[0-9]{6,25}",
     # Post ids: numeric story ids, or the opaque, case-sensitive pfbid form.
     "post": r"[0-9]{1,25}|pfbid0[A-Za-z0-9]{20,80}",
+    # A post as its owner's numeric id and the story id (`<owner>_<story>`, the Graph API's form).
+    "owned": r"[0-9]{1,25}_(?:[0-9]{1,25}|pfbid0[A-Za-z0-9]{20,80})",
     "group": r"[A-Za-z0-9.]{1,100}",
     "owner": r".+",  # decoration: object ids are global
     "slug": r".+",
@@ -42,6 +45,7 @@ _PATTERNS = {
 _USERNAME = re.compile(_PATTERNS["name"])
 _NUMBER = re.compile(_PATTERNS["number"])
 _POST = re.compile(_PATTERNS["post"])
+_OWNED_POST = re.compile(_PATTERNS["owned"])
 _GROUP = re.compile(_PATTERNS["group"])
 _CONTENT_SUBDOMAINS = frozenset(
     {"", "www", "m", "mbasic", "web", "touch", "mobile", "mtouch", "free", "d", "iphone", "upload", "b-m"}
@@ -65,8 +69,10 @@ _ACCOUNT_TABS = (
     "community", "mentions", "groups",
 )  # fmt: skip
 _GROUP_TABS = ("about", "members", "media", "files", "events", "discussion", "featured", "announcements")
-# A comment link names the comment, not the post: a page.
-_COMMENT = ("comment_id", "reply_comment_id")
+# On every shape (post, video, reel, photo, event ...), a parameter that names something more specific:
+# a comment or a reply (`comment_id`, `reply_comment_id`), one date of a recurring event
+# (`event_time_id`), one story of a multi-story post (`substory_index`). Such a link is a page.
+_SPECIFIC = ("comment_id", "reply_comment_id", "event_time_id", "substory_index")
 # Facebook's share and navigation parameters, stripped from its pages.
 TRACKERS = Trackers(
     frozenset(
@@ -88,11 +94,22 @@ def account_id(account_id: str) -> Target:
     return make_target(PLATFORM, "account_id", number, f"https://www.facebook.com/profile.php?id={number}")
 
 
-def post(post: str) -> Target:
+def post(post: str, owner: str | None = None) -> Target:
+    """A post by its story id; with the owner's numeric id when the link gives one (`id=`).
+
+    Whether story ids are unique across owners is not documented (the Graph API names a post
+    `<owner>_<story>`), so a link that names the owner keeps it: `story_fbid=1&id=100` and
+    `story_fbid=1&id=200` are two targets. A vanity name in a path (`/<name>/posts/<id>`) cannot be
+    compared with a numeric owner and stays decoration.
+    """
     if post.isdigit():
         post = str(int(post))
-    # Facebook object ids are global, so the post id alone names the post whoever's path it was under.
-    return make_target(PLATFORM, "post", post, f"https://www.facebook.com/permalink.php?story_fbid={post}")
+    if owner is None:
+        return make_target(PLATFORM, "post", post, f"https://www.facebook.com/permalink.php?story_fbid={post}")
+    owner = str(int(owner))
+    return make_target(
+        PLATFORM, "post", f"{owner}_{post}", f"https://www.facebook.com/permalink.php?story_fbid={post}&id={owner}"
+    )
 
 
 def video(video: str) -> Target:
@@ -140,8 +157,12 @@ ROUTER = Router(
         route("/people/{_slug}/{account_id:number}", account_id),
         route("/pages/{_slug}/{account_id:number}", account_id),
         route("/p/{_slug}-{account_id:number6}", account_id),
-        route("/permalink.php", post, query={"story_fbid": "post"}, unless=_COMMENT),
-        route("/story.php", post, query={"story_fbid": "post"}, unless=_COMMENT),
+        # With the owner's id (`id=`), the post is kept apart per owner; an `id` that is no number (or
+        # is given twice) makes a page rather than being dropped.
+        route("/permalink.php", post, query={"story_fbid": "post", "id": "owner:number"}),
+        route("/story.php", post, query={"story_fbid": "post", "id": "owner:number"}),
+        route("/permalink.php", post, query={"story_fbid": "post"}, unless=("id",)),
+        route("/story.php", post, query={"story_fbid": "post"}, unless=("id",)),
         route("/photo.php", photo, query={"fbid": "photo:number"}),
         route("/photo", photo, query={"fbid": "photo:number"}),
         route("/video.php", video, query={"v": "video:number"}),
@@ -149,9 +170,9 @@ ROUTER = Router(
         route("/watch/live", video, query={"v": "video:number"}),
         route("/reel/{video:number}", video),  # reels are videos: same id, same player
         route("/reels/{video:number}", video),
-        route("/groups/{_group}/posts/{post}", post, unless=_COMMENT),
-        route("/groups/{_group}/permalink/{post}", post, unless=_COMMENT),
-        route("/groups/{group}", group, tail=_GROUP_TABS),
+        route("/groups/{_group}/posts/{post}", post),
+        route("/groups/{_group}/permalink/{post}", post),
+        route("/groups/{group}", group, tail=_GROUP_TABS, unless=SEARCH_PARAMETERS),
         route("/events/{event:number}", event),
         route("/share/{code}", _share),
         route("/share/{kind:code}/{code}", _share),
@@ -161,19 +182,20 @@ ROUTER = Router(
         route("/plugins/post.php", _unwrap, query={"href": "link"}),
         route("/plugins/video.php", _unwrap, query={"href": "link"}),
         route("/l.php", _unwrap, query={"u": "link"}),
-        route("/pg/{name}", _named, tail=_ACCOUNT_TABS),  # legacy /pg/<name>/...
+        route("/pg/{name}", _named, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),  # legacy /pg/<name>/...
         # /<owner>/...: the owner is decoration (object ids are global).
-        route("/{_owner}/posts/{post}", post, unless=_COMMENT),
+        route("/{_owner}/posts/{post}", post),
         route("/{_owner}/videos/{video:number}", video),
         route("/{_owner}/videos/{_slug}/{video:number}", video),
         route("/{_owner}/photos/{photo:number}", photo),
         route("/{_owner}/photos/{_album}/{photo:number}", photo),
         route("/{_owner}/reel/{video:number}", video),
-        route("/{account_id:number}", account_id, tail=_ACCOUNT_TABS),
-        route("/{_slug}-{account_id:number6}", account_id, tail=_ACCOUNT_TABS),
-        route("/{name}", _named, tail=_ACCOUNT_TABS),
+        route("/{account_id:number}", account_id, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
+        route("/{_slug}-{account_id:number6}", account_id, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
+        route("/{name}", _named, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
         *feature(*("/" + word for word in _FEATURES)),
     ],
+    specific=_SPECIFIC,
 )
 SHIM_ROUTER = Router(_PATTERNS, [route("/l.php", _unwrap, query={"u": "link"})])
 
@@ -194,6 +216,9 @@ def from_url(url: ParsedUrl) -> Outcome:
         return SHIM_ROUTER.match(url)
     if subdomain not in _CONTENT_SUBDOMAINS and not _LOCALE.fullmatch(subdomain):
         return None
+    route_url = hashbang(url)  # 2010-era facebook.com/#!/name, /#!/profile.php?id=4
+    if route_url is not None:
+        url = route_url
     segments = url.segments()
     if not segments:
         raise no_target(url)
@@ -210,6 +235,10 @@ def from_target(type_: str, raw: str) -> Target:
     if type_ == "group":
         return group(clean_id(raw, _GROUP, "Facebook group name or id", lower=False))
     if type_ == "post":
+        text = raw.strip()
+        if _OWNED_POST.fullmatch(text):
+            owner, _, story = text.partition("_")
+            return post(story, owner)
         return post(clean_id(raw, _POST, "Facebook post id", lower=False, strip_at=False))
     builders = {"account_id": account_id, "video": video, "photo": photo, "event": event}
     if type_ in builders:

@@ -7,6 +7,7 @@ import re
 from flagpost.domain.normalize.errors import NormalizeError
 from flagpost.domain.normalize.parsing import ParsedUrl
 from flagpost.domain.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
     Adapter,
     Outcome,
     Router,
@@ -81,9 +82,9 @@ ROUTER = Router(
         route("/{_name}/p/{code}", post, tail=_POST_VIEWS),
         route("/{_name}/reel/{code}", post, tail=_POST_VIEWS),
         route("/{_name}/tv/{code}", post, tail=_POST_VIEWS),
-        route("/_u/{name}", account),  # the app deep-link form of a profile
+        route("/_u/{name}", account, unless=SEARCH_PARAMETERS),  # the app deep-link form of a profile
         route("/stories/{name}/{story}", story),
-        route("/{name}", account, tail=_ACCOUNT_TABS),
+        route("/{name}", account, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
         # Feature paths with words that fit a shortcode or a name: pages, whatever follows.
         *feature(
             "/reels/audio", "/reel/audio", "/stories/highlights", "/p", "/reel", "/reels", "/tv", "/stories",
@@ -93,6 +94,9 @@ ROUTER = Router(
             "/nametag", "/invites", "/your_activity", "/threads", "/embed.js", "/audio", "/locations",
         ),
     ],
+    # A comment link names the comment (Instagram writes them /p/<code>/c/<id>/; a query form is kept
+    # apart all the same).
+    specific=("comment_id",),
 )  # fmt: skip
 # ig.me/m/<name> opens a chat with the account. Other ig.me paths (/j/<code> channel invites) are pages.
 SHORT_ROUTER = Router(_PATTERNS, [route("/m/{name}", account)])

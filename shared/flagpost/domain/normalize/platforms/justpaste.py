@@ -34,11 +34,14 @@ def paste(page: str) -> Target:
 ROUTER = Router(
     _PATTERNS,
     [
-        route("/{page}", paste, tail=_VIEWS),
+        # A paste link carries no parameter: one that does (`/tags?x=a`) may be a listing or a search.
+        route("/{page}", paste, tail=_VIEWS, only=()),
         *feature(
             "/edit", "/login", "/register", "/premium", "/faq", "/terms", "/privacy", "/contact", "/redirect",
             "/search", "/user", "/u", "/api", "/static", "/img", "/css", "/js", "/new", "/about", "/help",
-            "/account", "/logout", "/dashboard", "/blog", "/report", "/abuse", "/dmca",
+            "/account", "/logout", "/dashboard", "/blog", "/report", "/abuse", "/dmca", "/tags", "/tag",
+            "/explore", "/latest", "/trending", "/popular", "/signup", "/settings", "/profile", "/users",
+            "/notifications", "/pricing", "/features", "/cookies",
         ),
     ],
 )  # fmt: skip

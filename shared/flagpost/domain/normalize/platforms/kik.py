@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 
 from flagpost.domain.normalize.parsing import ParsedUrl
-from flagpost.domain.normalize.platforms.base import Adapter, Outcome, Router, clean_id, no_target, route, unknown_type
+from flagpost.domain.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
+    Adapter,
+    Outcome,
+    Router,
+    clean_id,
+    no_target,
+    route,
+    unknown_type,
+)
 from flagpost.domain.normalize.target import Target, make_target
 
 PLATFORM = "kik"
@@ -21,7 +30,7 @@ def account(name: str) -> Target:
 
 
 # kik.me/<name> is the only shape; any longer path is a page.
-ROUTER = Router(_PATTERNS, [route("/{name}", account)])
+ROUTER = Router(_PATTERNS, [route("/{name}", account, unless=SEARCH_PARAMETERS)])
 
 
 def from_url(url: ParsedUrl) -> Outcome:

@@ -6,6 +6,7 @@ import re
 
 from flagpost.domain.normalize.parsing import ParsedUrl
 from flagpost.domain.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
     Adapter,
     Outcome,
     Router,
@@ -21,9 +22,20 @@ from flagpost.domain.normalize.target import Target, make_target
 
 PLATFORM = "pinterest"
 
-# pinterest.com, pinterest.de, pinterest.co.uk, pinterest.com.au, with an optional www./country subdomain;
-# other subdomains (help., business., developers. ...) are Pinterest's pages, not its site.
-HOST = re.compile(r"(?:www\.|[a-z]{2}\.)?pinterest\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})")
+# pinterest.com (with www. or a country subdomain: br., de. ...) and Pinterest's own country domains,
+# with an optional www.: a listed set, since `pinterest.<any country code>` is not Pinterest's
+# (pinterest.cc is someone else's site). Other subdomains (help., business. ...) are Pinterest's pages.
+COUNTRY_DOMAINS = (
+    "pinterest.at", "pinterest.ca", "pinterest.ch", "pinterest.cl", "pinterest.co.kr", "pinterest.co.uk",
+    "pinterest.com.au", "pinterest.com.mx", "pinterest.de", "pinterest.dk", "pinterest.es", "pinterest.fr",
+    "pinterest.ie", "pinterest.it", "pinterest.jp", "pinterest.nz", "pinterest.ph", "pinterest.pt",
+    "pinterest.ru", "pinterest.se",
+)  # fmt: skip
+HOST = re.compile(
+    r"(?:www\.|[a-z]{2}\.)?pinterest\.com|(?:www\.)?(?:"
+    + "|".join(re.escape(domain) for domain in COUNTRY_DOMAINS)
+    + ")"
+)
 _PATTERNS = {
     "pin": r"[0-9]{1,25}",
     # Newer pin URLs put a slug before the id: /pin/some-title--123456789/
@@ -53,7 +65,9 @@ def account(name: str) -> Target:
 
 
 def board(name: str, board: str) -> Target:
-    name, slug = name.lower(), board.lower()  # board slugs are generated lower-case
+    # Board slugs are generated lower-case, but whether Pinterest folds the case of one typed otherwise
+    # is not documented: the slug is kept as typed (keeping it can only miss a merge).
+    name, slug = name.lower(), board
     require_free(ROUTER, name, 0, "Pinterest username")
     require_free(ROUTER, slug, 1, "Pinterest board")
     return make_target(
@@ -71,9 +85,9 @@ ROUTER = Router(
         # /pin/<id>/sent/ is the same pin as sent to someone (with invite_code and sender).
         route("/pin/{pin}", pin, tail=("sent",)),
         route("/pin/{_slug}--{pin}", pin, tail=("sent",)),
-        route("/{name}", account, tail=_ACCOUNT_TABS),
+        route("/{name}", account, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
         # /<name>/<board>/<section> (a board section) has one segment more: a page.
-        route("/{name}/{board}", board),
+        route("/{name}/{board}", board, unless=SEARCH_PARAMETERS),
         *feature(
             "/pin", "/search", "/ideas", "/today", "/categories", "/business", "/settings", "/login", "/explore",
             "/_", "/resource", "/oauth", "/about", "/topics", "/videos", "/signup", "/password", "/help",
@@ -105,27 +119,15 @@ def from_target(type_: str, raw: str) -> Target:
     if type_ == "board":
         name, _, slug = raw.strip().lstrip("@").partition("/")
         clean_id(name, _USERNAME, "Pinterest username", lower=True)
-        return board(name, clean_id(slug.strip("/"), _BOARD, "Pinterest board", lower=True, strip_at=False))
+        return board(name, clean_id(slug.strip("/"), _BOARD, "Pinterest board", lower=False, strip_at=False))
     raise unknown_type(PLATFORM, type_, TYPES)
 
 
-# Country domains are matched by HOST in the registry; these are the common ones for exact lookups.
 ADAPTER = Adapter(
     platform=PLATFORM,
     from_url=from_url,
     from_target=from_target,
-    domains=(
-        "pinterest.com",
-        "pinterest.co.uk",
-        "pinterest.de",
-        "pinterest.fr",
-        "pinterest.ca",
-        "pinterest.com.au",
-        "pinterest.es",
-        "pinterest.it",
-        "pinterest.jp",
-        "pinterest.com.mx",
-    ),
+    domains=("pinterest.com", *COUNTRY_DOMAINS),
     type_aliases=(("user", "account"), ("handle", "account")),
     trackers=TRACKERS,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flagpost.domain.normalize.parsing import ParsedUrl, protect
 from flagpost.domain.normalize.platforms.base import Adapter, Outcome, no_target
+from flagpost.domain.normalize.platforms.web import NO_TRACKERS, Trackers, canonical_query
 from flagpost.domain.normalize.target import Target, make_target
 
 PLATFORM = "web"
@@ -58,11 +59,18 @@ SHORTENERS: dict[str, tuple[str, str]] = {
 }
 
 
-def short_link(platform: str, host: str, segments: list[str]) -> Target:
-    """Codes are case-sensitive and kept as typed; the query never names the destination."""
+def short_link(platform: str, host: str, segments: list[str], query: str = "") -> Target:
+    """Codes are case-sensitive and kept as typed, and so is a content-bearing query."""
     code = "/".join(segments)
-    identity = protect(f"{host}/{code}")
+    identity = protect(f"{host}/{code}" + (f"?{query}" if query else ""))
     return make_target(platform, "short_link", identity, f"https://{identity}")
+
+
+def _trackers(platform: str) -> Trackers:
+    from flagpost.domain.normalize.platforms import BY_PLATFORM  # the registry imports this module
+
+    adapter = BY_PLATFORM.get(platform)
+    return adapter.trackers if adapter is not None else NO_TRACKERS
 
 
 def from_url(url: ParsedUrl) -> Outcome:
@@ -70,10 +78,19 @@ def from_url(url: ParsedUrl) -> Outcome:
     platform, canonical_host = SHORTENERS[host]
     segments = url.segments()
     if segments and segments[-1].endswith("+"):
-        segments[-1] = segments[-1][:-1]  # bit.ly/<code>+ is the statistics page of the same link
+        # bit.ly/<code>+ is the statistics page of the same link. A code that still ends in `+` after
+        # that (`<code>++`) keeps it escaped, so that its canonical URL does not lose it once more.
+        code = segments[-1][:-1]
+        segments[-1] = code[:-1] + "%2B" if code.endswith("+") else code
+    query = canonical_query(url.query, _trackers(platform)) if url.query else ""
     if not segments or not segments[-1]:
+        if query and segments == []:
+            return None  # the shortener's own page with a query (clck.ru/?url=<link>): a page, kept whole
         raise no_target(url)
-    return short_link(platform, canonical_host, segments)
+    # The query is kept (trackers aside): some shorteners carry the code in it (`tinyurl.com/preview.php
+    # ?num=<code>`, `is.gd/forward.php?shorturl=<code>`, `clck.ru/?url=`), others pass it on to the
+    # destination. Two links that differ in it are kept apart.
+    return short_link(platform, canonical_host, segments, query)
 
 
 ADAPTER = Adapter(

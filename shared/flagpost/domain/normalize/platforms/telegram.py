@@ -13,6 +13,7 @@ from flagpost.domain.normalize.platforms.base import (
     clean_id,
     feature,
     no_target,
+    query_within,
     require_free,
     route,
     unknown_type,
@@ -41,6 +42,21 @@ _WEB_OLD_HANDLE = re.compile(r"/im\?p=@([A-Za-z][A-Za-z0-9_]{0,31})")
 _WEB_PRIVATE = re.compile(r"-100([0-9]{1,20})")
 # Paths of the web client apps (/k/, /a/, /z/ and the old root client).
 _WEB_CLIENT_PATHS = frozenset({"/", "/k", "/k/", "/a", "/a/", "/z", "/z/"})
+# Web A (/a/, and Web Z before it) writes chats as the Bot API does: a channel is `#-100<id>`. Web K
+# writes peer ids: a channel or a basic group is `#-<id>`, and which of the two cannot be told, so a
+# Web K chat link is a page (and `#-100<id>` there would be the chat `100<id>`, not the channel <id>).
+_WEB_BOT_API_IDS = frozenset({"/a", "/a/", "/z", "/z/"})
+
+# Query parameters that do not change what a link names; any other one may (Telegram adds new ones):
+# `?start=<payload>` makes a bot deliver what the payload says (file-store bots serve a different file
+# per payload), `?startapp`, `?startattach`, `?game` open a mini app or a game, `?videochat`,
+# `?livestream`, `?voicechat` a call, `?boost` a boost page, `?q=`/`?before=` on /s/ a search or an
+# older slice of the channel. Such a link is a page (tg:// deep links with them are refused).
+_CHANNEL_PARAMS = ("embed", "mode", "text")
+# `?single` (one message of an album), `?thread=` (the thread the message is in), `?t=` (a media timestamp)
+# leave the message what it is; `?comment=` names another message (in the discussion group).
+_POST_PARAMS = ("single", "thread", "t", "embed", "mode")
+_CHANNEL_ALLOWED = frozenset(_CHANNEL_PARAMS)
 
 
 # Builders take the router's capture names as parameter names: route("/{name}/{number}", post).
@@ -58,7 +74,9 @@ def post(name: str, number: str) -> Target:
 
 
 def invite(invite: str) -> Target:
-    return make_target(PLATFORM, "invite", invite, f"https://t.me/+{invite}")
+    # t.me/+<digits> is a phone-number link: an all-digit invite hash opens as /joinchat/<hash>.
+    link = f"https://t.me/joinchat/{invite}" if invite.isdigit() else f"https://t.me/+{invite}"
+    return make_target(PLATFORM, "invite", invite, link)
 
 
 def phone(phone: str) -> Target:
@@ -84,19 +102,20 @@ def private_post(chat: str, number: str) -> Target:
 ROUTER = Router(
     _PATTERNS,
     [
-        route("/s/{name}", channel),  # the web preview of a public channel
-        route("/s/{name}/{number}", post, unless=("comment",)),
-        route("/+{phone}", phone),  # `+` followed by digits only is a phone link, not an invite
-        route("/+{invite}", invite),
-        route("/joinchat/{invite}", invite),
-        route("/c/{chat:number}", private_chat),
-        route("/c/{chat:number}/{number}", private_post, unless=("comment",)),
-        route("/c/{chat:number}/{_topic:number}/{number}", private_post, unless=("comment",)),
-        route("/{name}", channel),
+        route("/s/{name}", channel, only=_CHANNEL_PARAMS),  # the web preview of a public channel
+        route("/s/{name}/{number}", post, only=_POST_PARAMS),
+        # `+` followed by digits only is a phone link, not an invite
+        route("/+{phone}", phone, only=("text",)),
+        route("/+{invite}", invite, only=()),
+        route("/joinchat/{invite}", invite, only=()),
+        route("/c/{chat:number}", private_chat, only=()),
+        route("/c/{chat:number}/{number}", private_post, only=_POST_PARAMS),
+        route("/c/{chat:number}/{_topic:number}/{number}", private_post, only=_POST_PARAMS),
+        route("/{name}", channel, only=_CHANNEL_PARAMS),
         # Message numbers are per chat; in forum groups /<name>/<topic>/<post> puts the topic first.
         # `?comment=<n>` names a comment in the discussion group, another message: a page.
-        route("/{name}/{number}", post, unless=("comment",)),
-        route("/{name}/{_topic:number}/{number}", post, unless=("comment",)),
+        route("/{name}/{number}", post, only=_POST_PARAMS),
+        route("/{name}/{_topic:number}/{number}", post, only=_POST_PARAMS),
         # Telegram's feature paths: pages, never a username, whatever follows them.
         *feature(
             "/s", "/c", "/joinchat", "/addstickers", "/addemoji", "/addtheme", "/addlist", "/share", "/proxy",
@@ -111,11 +130,16 @@ ROUTER = Router(
 DEEP_LINKS = Router(
     _PATTERNS,
     [
-        route("/resolve", post, query={"domain": "name", "post": "number"}, unless=("comment",)),
-        route("/resolve", channel, query={"domain": "name"}, only=("domain", "start", "startgroup", "text")),
+        route("/resolve", post, query={"domain": "name", "post": "number"}, only=("domain", "post", *_POST_PARAMS)),
+        route("/resolve", channel, query={"domain": "name"}, only=("domain", *_CHANNEL_PARAMS)),
         route("/resolve", phone, query={"phone": "phone"}, only=("phone", "text")),
         route("/join", invite, query={"invite": "invite"}, only=("invite",)),
-        route("/privatepost", private_post, query={"channel": "chat:number", "post": "number"}, unless=("comment",)),
+        route(
+            "/privatepost",
+            private_post,
+            query={"channel": "chat:number", "post": "number"},
+            only=("channel", "post", *_POST_PARAMS),
+        ),
     ],
 )
 
@@ -136,7 +160,13 @@ def from_url(url: ParsedUrl) -> Outcome:
     if host not in _BASES:
         # username.t.me is the subdomain form of t.me/username; its other paths are pages.
         label, _, base = host.partition(".")
-        if base in _BASES and _USERNAME.fullmatch(label) and not segments and not ROUTER.reserved(label):
+        if (
+            base in _BASES
+            and _USERNAME.fullmatch(label)
+            and not segments
+            and not ROUTER.reserved(label)
+            and query_within(url, _CHANNEL_ALLOWED)
+        ):
             return channel(label)
         return None
     if not segments or segments == ["s"]:
@@ -145,7 +175,7 @@ def from_url(url: ParsedUrl) -> Outcome:
 
 
 def _from_web_client(url: ParsedUrl) -> Outcome:
-    # web.telegram.org/k/#@name, /a/#@name and the old /#/im?p=@name; /k/#-100<id> for private chats.
+    # web.telegram.org/k/#@name, /a/#@name and the old /#/im?p=@name; /a/#-100<id> for private chats.
     # The whole fragment must be one of these shapes; any other fragment is a page that keeps it.
     fragment = url.fragment or ""
     if url.path not in _WEB_CLIENT_PATHS or url.query:
@@ -153,7 +183,7 @@ def _from_web_client(url: ParsedUrl) -> Outcome:
     handle = _WEB_HANDLE.fullmatch(fragment) or _WEB_OLD_HANDLE.fullmatch(fragment)
     if handle:
         return None if ROUTER.reserved(handle.group(1)) else channel(handle.group(1))
-    private = _WEB_PRIVATE.fullmatch(fragment)
+    private = _WEB_PRIVATE.fullmatch(fragment) if url.path in _WEB_BOT_API_IDS else None
     return private_chat(private.group(1)) if private else None
 
 

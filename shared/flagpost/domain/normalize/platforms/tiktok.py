@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 
 from flagpost.domain.normalize.parsing import ParsedUrl
-from flagpost.domain.normalize.platforms.base import Adapter, Outcome, Router, clean_id, no_target, route, unknown_type
+from flagpost.domain.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
+    Adapter,
+    Outcome,
+    Router,
+    clean_id,
+    no_target,
+    route,
+    unknown_type,
+)
 from flagpost.domain.normalize.platforms.shortlinks import short_link
 from flagpost.domain.normalize.platforms.web import Trackers
 from flagpost.domain.normalize.target import Target, make_target
@@ -54,7 +63,7 @@ def _short(code: str) -> Target:
 ROUTER = Router(
     _PATTERNS,
     [
-        route("/@{name}", account),
+        route("/@{name}", account, unless=SEARCH_PARAMETERS),
         # Photo posts share the item id space with videos.
         route("/@{_name:anyname}/video/{item}", video),
         route("/@{_name:anyname}/photo/{item}", video),
@@ -67,6 +76,8 @@ ROUTER = Router(
         route("/t/{code}", _short),
     ],
     decode=True,  # /%40name is /@name
+    # A comment link names the comment, not the video (at worst, a missed merge).
+    specific=("comment_id",),
 )
 
 

@@ -7,6 +7,7 @@ import re
 from flagpost.domain.normalize.errors import NormalizeError
 from flagpost.domain.normalize.parsing import ParsedUrl
 from flagpost.domain.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
     Adapter,
     Outcome,
     Router,
@@ -20,11 +21,13 @@ from flagpost.domain.normalize.platforms.base import (
 from flagpost.domain.normalize.target import Target, make_target
 
 PLATFORM = "tumblr"
+_SEARCH = frozenset(SEARCH_PARAMETERS)
 
 _PATTERNS = {
     # Blog names are host labels, so case-insensitive.
     "blog": r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?",
     "post": r"[0-9]{1,25}",
+    "slug": r".+",
 }
 _BLOG = re.compile(_PATTERNS["blog"])
 _POST = re.compile(_PATTERNS["post"])
@@ -54,15 +57,18 @@ def post(blog: str, post: str) -> Target:
     )
 
 
-# tumblr.com/<blog>/<id>/<slug>: the slug after a post id is decoration (Tumblr redirects any slug).
+# tumblr.com/<blog>/<id>/<slug>: the one slug segment after a post id is decoration (Tumblr redirects
+# any slug); a path with more segments is a page.
 SITE = Router(
     _PATTERNS,
     [
-        route("/blog/view/{blog}/{post}", post, any_tail=True),
-        route("/blog/view/{blog}", blog),
-        route("/blog/{blog}", blog),
-        route("/{blog}", blog),
-        route("/{blog}/{post}", post, any_tail=True),
+        route("/blog/view/{blog}/{post}", post),
+        route("/blog/view/{blog}/{post}/{_slug}", post),
+        route("/blog/view/{blog}", blog, unless=SEARCH_PARAMETERS),
+        route("/blog/{blog}", blog, unless=SEARCH_PARAMETERS),
+        route("/{blog}", blog, unless=SEARCH_PARAMETERS),
+        route("/{blog}/{post}", post),
+        route("/{blog}/{post}/{_slug}", post),
         *feature(
             "/blog", "/dashboard", "/explore", "/tagged", "/search", "/settings", "/login", "/register", "/about",
             "/policy", "/likes", "/following", "/inbox", "/new", "/communities", "/docs", "/privacy", "/support",
@@ -76,7 +82,11 @@ SITE = Router(
 # path of a blog site is a page.
 BLOG_SITE = Router(
     _PATTERNS,
-    [route("/{blog}/post/{post}", post, any_tail=True), route("/{blog}/image/{post}", post)],
+    [
+        route("/{blog}/post/{post}", post),
+        route("/{blog}/post/{post}/{_slug}", post),
+        route("/{blog}/image/{post}", post),
+    ],
 )
 
 
@@ -85,7 +95,7 @@ def from_url(url: ParsedUrl) -> Outcome:
     label, _, base = url.host.partition(".")
     if base == "tumblr.com" and label not in _SERVICE_SUBDOMAINS and _BLOG.fullmatch(label) and not label.isdigit():
         if not segments:
-            return None if SITE.reserved(label) else blog(label)
+            return None if SITE.reserved(label) or url.mentions(_SEARCH) else blog(label)
         return BLOG_SITE.match(url, [label, *segments])
     if url.host not in ("tumblr.com", "www.tumblr.com"):
         return None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from flagpost.domain.normalize.parsing import ParsedUrl, canonical_fragment, canonical_query_part, protect
 from flagpost.domain.normalize.target import Target, make_target
@@ -67,8 +69,11 @@ def is_tracking(name: str, extra: Trackers = NO_TRACKERS) -> bool:
 
 def _name_key(pair: str) -> str:
     # Sorting on "name=" orders distinct names exactly as sorting whole pairs did, and keeps repeated
-    # names (`a=2&a=1`) in the order they were given: for some sites that order is content.
-    return pair.partition("=")[0] + "="
+    # names (`a=2&a=1`) in the order they were given: for some sites that order is content. Names are
+    # compared percent-decoded, so that escaping a canonical URL's last character (`?z+&z,` ends in
+    # `z%2C`) cannot reorder it when it is read again.
+    name = pair.partition("=")[0]
+    return (unquote(name) if "%" in name else name) + "="
 
 
 def canonical_query(query: str, extra: Trackers = NO_TRACKERS) -> str:
@@ -80,6 +85,9 @@ def canonical_query(query: str, extra: Trackers = NO_TRACKERS) -> str:
         pair = canonical_query_part(raw_pair)  # before the name test: utm%5Fsource is utm_source
         if is_tracking(pair.partition("=")[0], extra):
             continue
+        if pair.startswith("amp;"):
+            # Written after "&", a name "amp;x" would read back as HTML's `&amp;` (see parsing._fix_amp).
+            pair = "amp%3B" + pair[4:]
         kept.append(pair)
     if not kept:
         return ""
@@ -87,27 +95,71 @@ def canonical_query(query: str, extra: Trackers = NO_TRACKERS) -> str:
     return "&".join(kept)
 
 
+# Hosts that carry what a link names, or the key to open it, in the fragment: MEGA (`#F!id!key`,
+# `/folder/id#key/file/id`), Signal group and contact links, end-to-end encrypted paste and file
+# shares. Their whole fragment is kept (a different key is kept apart: at worst a missed merge).
+FRAGMENT_HOSTS = frozenset(
+    {
+        "mega.nz", "mega.co.nz", "mega.io", "mega.app", "signal.group", "signal.me", "privatebin.net",
+        "0bin.net", "cryptpad.fr", "wormhole.app", "drive.proton.me", "send.vis.ee",
+    }
+)  # fmt: skip
+# A plain in-page anchor (an HTML id such as `section-2`, `comment_5`, `top`): a place in the document,
+# which is the target. Anything else (`#!/x`, `#/route`, `#F!id!key`, `#t=30`) may be what the page shows.
+_ANCHOR = re.compile(r"[^/!?=&#\s]*")
+# Chrome's text fragments (`#:~:text=...`) highlight a passage: never part of the identity.
+_DIRECTIVE = ":~:"
+
+
+def identity_fragment(fragment: str | None, *, root: bool, whole: bool = False) -> str | None:
+    """The part of a page's fragment that is part of its identity, canonically encoded, or None.
+
+    Kept: the whole fragment on `whole` hosts (apps that route on it); otherwise the fragment minus a
+    text directive, unless what is left is a plain in-page anchor on a page with a path or a query
+    (`example.com/a#section-2` is `example.com/a`). On a bare root (`signal.group/#<group>`,
+    `mega.nz/#F!id!key`) the fragment is all that can tell two links apart, so it is always kept;
+    a fragment of trackers only (`#utm_source=x`) never.
+    """
+    if not fragment:
+        return None
+    if not whole:
+        if _DIRECTIVE in fragment:
+            fragment = fragment.partition(_DIRECTIVE)[0]
+            if not fragment:
+                return None
+        plain = unquote(fragment) if "%" in fragment else fragment
+        if not root and _ANCHOR.fullmatch(plain):
+            return None
+        if "=" in fragment and all(is_tracking(pair.partition("=")[0]) for pair in fragment.split("&")):
+            return None
+    return canonical_fragment(fragment)
+
+
 def page_id(url: ParsedUrl, extra: Trackers = NO_TRACKERS, *, whole_fragment: bool = False) -> str:
     """Host, path, kept query and identity-bearing fragment; the scheme is not part of a page's identity.
 
-    A leading `www.` is dropped: it serves the same site in all but pathological set-ups. A trailing
-    slash on a non-root path is dropped too (servers redirect one form to the other). Paths keep case.
-    `whole_fragment` keeps any fragment (a client that routes on everything after `#`).
+    A leading `www.` is dropped: it serves the same site in all but pathological set-ups (but not from
+    `www.com`, whose remainder `com` is no host). A trailing slash on a non-root path is dropped too
+    (servers redirect one form to the other). Paths keep case. `whole_fragment` keeps any fragment (a
+    client that routes on everything after `#`).
     """
-    host = url.host[4:] if url.host.startswith("www.") else url.host
+    host = url.host
+    if host.startswith("www.") and "." in host[4:]:
+        host = host[4:]
     text = host if url.port is None else f"{url.scheme}:{host}:{url.port}"
     path = url.path
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
     text += path
-    if url.query:
-        query = canonical_query(url.query, extra)
-        if query:
-            text += "?" + query
-    fragment = url.fragment
-    # Fragments are client-side, except hash-bang and hash-routed single-page apps (`#!/x`, `#/x`).
-    if fragment and (whole_fragment or fragment[0] in "!/"):
-        text += "#" + canonical_fragment(fragment)
+    query = canonical_query(url.query, extra) if url.query else ""
+    if query:
+        text += "?" + query
+    if url.fragment:
+        fragment = identity_fragment(
+            url.fragment, root=path == "/" and not query, whole=whole_fragment or host in FRAGMENT_HOSTS
+        )
+        if fragment:
+            text += "#" + fragment
     return protect(text)
 
 

@@ -6,6 +6,7 @@ import re
 
 from flagpost.domain.normalize.parsing import ParsedUrl
 from flagpost.domain.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
     Adapter,
     Outcome,
     Router,
@@ -64,7 +65,7 @@ WA_ME = Router(
     _PATTERNS,
     [
         route("/message/{code}", _message),
-        route("/channel/{channel}", channel),
+        route("/channel/{channel}", channel, unless=SEARCH_PARAMETERS),
         route("/{phone}", phone),
         route("/+{phone}", phone),
         *feature("/message", "/channel", "/qr"),
@@ -73,7 +74,7 @@ WA_ME = Router(
 SITE = Router(
     _PATTERNS,
     [
-        route("/channel/{channel}", channel),
+        route("/channel/{channel}", channel, unless=SEARCH_PARAMETERS),
         # api.whatsapp.com/send?phone=<n>, web.whatsapp.com/send?phone=<n>
         route("/send", _typed_phone, query={"phone": "typed:any"}),
         route("/send.php", _typed_phone, query={"phone": "typed:any"}),

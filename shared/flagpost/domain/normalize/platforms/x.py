@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from flagpost.domain.normalize.parsing import ParsedUrl
+from flagpost.domain.normalize.parsing import ParsedUrl, hashbang
 from flagpost.domain.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
     Adapter,
     Outcome,
     Router,
@@ -82,8 +83,9 @@ ROUTER = Router(
         route("/i/web/status/{post:id}", post, tail=_POST_VIEWS),
         route("/i/status/{post:id}", post, tail=_POST_VIEWS),
         route("/i/user/{account_id:id}", account_id),
-        route("/intent/user", account, query={"screen_name": "name"}),
-        route("/intent/user", account_id, query={"user_id": "account_id:id"}),
+        # Both a name and a user id: which one X reads is not known, and they may disagree: a page.
+        route("/intent/user", account, query={"screen_name": "name"}, unless=("user_id",)),
+        route("/intent/user", account_id, query={"user_id": "account_id:id"}, unless=("screen_name",)),
         route("/intent/retweet", post, query={"tweet_id": "post:id"}),
         route("/intent/like", post, query={"tweet_id": "post:id"}),
         route("/intent/favorite", post, query={"tweet_id": "post:id"}),
@@ -91,7 +93,7 @@ ROUTER = Router(
         # The name in /<name>/status/<id> is decoration: X serves the post under any name.
         route("/{_name}/status/{post:id}", post, tail=_POST_VIEWS),
         route("/{_name}/statuses/{post:id}", post, tail=_POST_VIEWS),
-        route("/{name}", account, tail=_ACCOUNT_TABS),
+        route("/{name}", account, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
         *feature(
             "/i", "/intent", "/statuses", "/home", "/explore", "/search", "/settings", "/notifications",
             "/messages", "/compose", "/login", "/logout", "/signup", "/tos", "/privacy", "/share", "/hashtag",
@@ -111,9 +113,10 @@ def from_url(url: ParsedUrl) -> Outcome:
         return EMBED_ROUTER.match(url)
     if subdomain not in _CONTENT_SUBDOMAINS:
         return None
+    route_url = hashbang(url)  # 2010-era twitter.com/#!/name/status/<id>
+    if route_url is not None:
+        url = route_url
     segments = url.segments()
-    if not segments and url.fragment and url.fragment.startswith("!/"):
-        segments = [s for s in url.fragment[2:].partition("?")[0].split("/") if s]  # 2010-era #!/ links
     if not segments:
         raise no_target(url)
     return ROUTER.match(url, segments)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from flagpost.domain.normalize.errors import NormalizeError
 from flagpost.domain.normalize.parsing import ParsedUrl
 from flagpost.domain.normalize.platforms.base import (
+    SEARCH_PARAMETERS,
     Adapter,
     Outcome,
     Router,
     Unwrap,
     clean_id,
+    fold_case,
     no_target,
     require_free,
     route,
@@ -47,10 +50,17 @@ _CHANNEL_TABS = (
 )  # fmt: skip
 # YouTube's own share parameters: stripped from YouTube pages (a typed target ignores the whole query).
 TRACKERS = Trackers(frozenset({"si", "feature"}))
+# On every shape, a parameter that names something more specific than the video or channel the path
+# names: `lc=` a comment (watch, shorts, live, embed, /v/, youtu.be alike), `lb=` a community post.
+_SPECIFIC = ("lc", "lb")
 
 
 # Builders take the router's capture names as parameter names: route("/shorts/{video}", video).
 def video(video: str) -> Target:
+    # `videoseries` and `live_stream` fit the id pattern; they are feature words wherever an id is read
+    # (`/embed/videoseries`, `youtu.be/videoseries`, `watch?v=videoseries`), never a video.
+    if ROUTER.feature_word(video):
+        raise NormalizeError("illegal_id", f"{video!r} is a YouTube feature word, not a video id")
     return make_target(PLATFORM, "video", video, f"https://www.youtube.com/watch?v={video}")
 
 
@@ -74,7 +84,7 @@ def live_stream(channel: str) -> Target:
 
 
 def handle(handle: str) -> Target:
-    name = handle.lower()
+    name = fold_case(handle)
     return make_target(PLATFORM, "handle", name, f"https://www.youtube.com/@{quote(name, safe='')}")
 
 
@@ -98,11 +108,11 @@ def _attribution(inner: str) -> Outcome:
 ROUTER = Router(
     _PATTERNS,
     [
-        # A comment link (`&lc=`) names a comment, not the video: a page.
-        route("/watch", video, query={"v": "video"}, unless=("lc",)),
-        route("/watch/{video}", video, unless=("lc",)),  # the old /watch/<id> form
-        route("/shorts/{video}", video, unless=("lc",)),
-        route("/live/{video}", video, unless=("lc",)),
+        route("/watch", video, query={"v": "video"}),
+        # The old /watch/<id> form; a `v=` besides names a video too, maybe another one: a page.
+        route("/watch/{video}", video, unless=("v",)),
+        route("/shorts/{video}", video),
+        route("/live/{video}", video),
         route("/embed/videoseries", playlist, query={"list": "playlist"}),
         route("/embed/live_stream", live_stream, query={"channel": "channel"}),
         route("/embed/{video}", video),
@@ -111,17 +121,18 @@ ROUTER = Router(
         route("/playlist", playlist, query={"list": "playlist"}),
         route("/attribution_link", _attribution, query={"u": "inner"}),
         route("/channel/{channel}/live", live_stream),
-        route("/channel/{channel}", channel, tail=_CHANNEL_TABS, unless=("lb",)),
-        route("/@{handle}", handle, tail=_CHANNEL_TABS, unless=("lb",)),
-        route("/c/{name}", custom_url, tail=_CHANNEL_TABS, unless=("lb",)),
-        route("/user/{name}", user, tail=_CHANNEL_TABS, unless=("lb",)),
+        route("/channel/{channel}", channel, tail=_CHANNEL_TABS, unless=SEARCH_PARAMETERS),
+        route("/@{handle}", handle, tail=_CHANNEL_TABS, unless=SEARCH_PARAMETERS),
+        route("/c/{name}", custom_url, tail=_CHANNEL_TABS, unless=SEARCH_PARAMETERS),
+        route("/user/{name}", user, tail=_CHANNEL_TABS, unless=SEARCH_PARAMETERS),
         # youtube.com/<name> is NOT read as a channel: the legacy short form was resolved by YouTube to
         # a /user/ or a /c/ name (two namespaces), and any feature path (/clip, /playables, /show,
         # /podcasts, /feed ...) has the same shape. Such links are pages, whole path kept.
     ],
     decode=True,
+    specific=_SPECIFIC,
 )
-SHORT_ROUTER = Router(_PATTERNS, [route("/{video}", video)])
+SHORT_ROUTER = Router(_PATTERNS, [route("/{video}", video)], specific=_SPECIFIC)
 
 
 def from_url(url: ParsedUrl) -> Outcome:
@@ -149,7 +160,7 @@ def from_target(type_: str, raw: str) -> Target:
     if type_ == "live_stream":
         return live_stream(clean_id(raw, _CHANNEL, "YouTube channel id (UC...)", lower=False, strip_at=False))
     if type_ == "handle":
-        return handle(clean_id(raw, _HANDLE, "YouTube handle", lower=True))
+        return handle(clean_id(raw, _HANDLE, "YouTube handle", lower=False, nfc=False))
     if type_ == "custom_url":
         return custom_url(clean_id(raw, _LEGACY_NAME, "YouTube custom URL name", lower=True))
     if type_ == "user":
