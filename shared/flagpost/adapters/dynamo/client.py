@@ -161,6 +161,14 @@ class Table:
                 return
             start = page.last_key
 
+    def scan_all(self, **request: Any) -> Iterator[dict[str, Any]]:
+        """Every record a scan returns, page after page (for small tables only)."""
+        try:
+            for page in self.client.get_paginator("scan").paginate(TableName=self.name, **request):
+                yield from (from_item(raw) for raw in page.get("Items", []))
+        except ClientError as exc:
+            raise translate(exc) from exc
+
     def transact(self, actions: Sequence[Mapping[str, Any]]) -> None:
         """All actions or none; WriteConflictError (with the reasons) when a condition failed."""
         self.call("transact_write_items", TransactItems=list(actions))

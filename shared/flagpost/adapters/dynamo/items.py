@@ -11,6 +11,9 @@ the submission (flagger, webhook-id, body digest, index), so a retried submissio
 landed instead of landing it twice. Updates of existing items are commutative (ADD count, ADD
 flagger to a set) and guarded only where the domain's rule depended on the item's state
 (`flagpost.domain.intake`): raising priority, reopening a rejected item.
+
+Just over 300 lines on purpose: landing is one algorithm (read, plan, pack into transactions,
+resolve conflicts and read back) whose retry invariants hold only across all of its steps.
 """
 
 from __future__ import annotations

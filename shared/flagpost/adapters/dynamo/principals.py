@@ -10,27 +10,18 @@ Layout of the principals table (pk, sk):
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from cachetools import TTLCache
-
-from flagpost.adapters import aws
-from flagpost.adapters.dynamo.client import Table, from_item, to_item
+from flagpost.adapters.cache import CACHE_ENTRIES, LookupCache
+from flagpost.adapters.dynamo.client import Table, to_item
+from flagpost.adapters.kms import SecretBox
 from flagpost.domain import credentials
-from flagpost.domain.errors import InvalidApiKeyError, NotFoundError, UnavailableError
+from flagpost.domain.errors import InvalidApiKeyError, NotFoundError
 from flagpost.domain.models.principal import IssuedCredentials, Principal, Role
-
-# Cached look-ups per warm function: principals, key verdicts and secrets of this many callers at most.
-CACHE_ENTRIES = 1024
-# A signature that matches no cached secret reloads the secrets at most this often per principal.
-REFRESH_INTERVAL_S = 1.0
-SECRET_CONTEXT_PURPOSE = "flagpost-webhook-signing"  # noqa: S105 - a KMS context label, not a secret
 
 
 class PrincipalNotFoundError(NotFoundError):
@@ -68,33 +59,9 @@ class DynamoPrincipalStore:
         self.kms_key_id = kms_key_id
         self.rotation_overlap_s = rotation_overlap_s
         self.cache_s = cache_s
-        self._kms = kms
+        self._secrets = SecretBox(kms_key_id, kms=kms)
         self._clock = clock
-        # Keyed by what callers send (API keys, principal ids from URLs): bounded in size and age, so
-        # that a flood of made-up keys or ids cannot grow a warm function's memory without end.
-        self._cache: TTLCache[str, Any] = TTLCache(maxsize=CACHE_ENTRIES, ttl=max(cache_s, 1e-6), timer=clock)
-        self._refreshed: TTLCache[str, float] = TTLCache(maxsize=CACHE_ENTRIES, ttl=REFRESH_INTERVAL_S, timer=clock)
-        self._cache_lock = threading.Lock()
-
-    def _kms_call(self, operation: str, **request: Any) -> Any:
-        """KMS throttled, failing or unreachable is a passing failure (503), never a refusal (401)."""
-        try:
-            return getattr(self._kms or aws.client("kms"), operation)(**request)
-        except (ClientError, BotoCoreError) as exc:
-            if aws.is_transient(exc):
-                raise UnavailableError() from exc
-            raise
-
-    # ---------------------------------------------------------------- cache
-    def _cached(self, key: str, load: Callable[[], Any]) -> Any:
-        with self._cache_lock:
-            if key in self._cache:
-                return self._cache[key]
-        value = load()
-        if self.cache_s > 0:
-            with self._cache_lock:
-                self._cache[key] = value
-        return value
+        self._cache = LookupCache(cache_s, clock=lambda: self._clock())  # noqa: PLW0108 - follows a replaced clock
 
     # ------------------------------------------------------------- creation
     def create(
@@ -130,7 +97,7 @@ class DynamoPrincipalStore:
         if role.signs_webhooks:
             secret, secret_item = self._new_secret_item(principal.id)
             writes.append({"Put": {"TableName": self.table.name, "Item": secret_item}})
-        self._transact(writes)
+        self.table.transact(writes)
         return IssuedCredentials(principal=principal, api_key=api_key, secret=secret)
 
     @staticmethod
@@ -156,12 +123,7 @@ class DynamoPrincipalStore:
 
     def _new_secret_item(self, principal_id: str) -> tuple[str, dict[str, Any]]:
         secret = credentials.new_signing_secret()
-        ciphertext = self._kms_call(
-            "encrypt",
-            KeyId=self.kms_key_id,
-            Plaintext=secret.encode("ascii"),
-            EncryptionContext={"principal": principal_id, "purpose": SECRET_CONTEXT_PURPOSE},
-        )["CiphertextBlob"]
+        ciphertext = self._secrets.seal(principal_id, secret)
         created = _now().isoformat()
         item = to_item(
             {
@@ -172,9 +134,6 @@ class DynamoPrincipalStore:
             }
         )
         return secret, item
-
-    def _transact(self, writes: list[dict[str, Any]]) -> None:
-        self.table.transact(writes)
 
     # --------------------------------------------------------------- reads
     def get(self, principal_id: str) -> Principal:
@@ -193,27 +152,18 @@ class DynamoPrincipalStore:
                 return None
             return principal if principal.active else None
 
-        found: Principal | None = self._cached(f"principal:{principal_id}", load)
+        found: Principal | None = self._cache.get(f"principal:{principal_id}", load)
         return found
 
     def all(self) -> list[Principal]:
         # The table holds a few hundred principals at most; admins list them rarely.
-        principals: list[Principal] = []
-        request: dict[str, Any] = {
-            "TableName": self.table.name,
-            "FilterExpression": "sk = :p",
-            "ExpressionAttributeValues": to_item({":p": "PROFILE"}),
-        }
-        while True:
-            page = self.table.call("scan", **request)
-            principals.extend(Principal.model_validate(from_item(i)) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return sorted(principals, key=lambda p: (p.role.value, p.created_at))
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found = self.table.scan_all(FilterExpression="sk = :p", ExpressionAttributeValues=to_item({":p": "PROFILE"}))
+        principals = [Principal.model_validate(record) for record in found]
+        return sorted(principals, key=lambda p: (p.role.value, p.created_at))
 
     def active_platforms(self) -> list[Principal]:
         """The active platform principals, read at most every cache_s (a scan of a few hundred items)."""
-        found: list[Principal] = self._cached(
+        found: list[Principal] = self._cache.get(
             "platforms", lambda: [p for p in self.all() if p.role is Role.PLATFORM and p.active]
         )
         return found
@@ -224,7 +174,7 @@ class DynamoPrincipalStore:
             raise InvalidApiKeyError("malformed key")
         # The cache key is a digest: the key itself is never kept in memory longer than the request.
         digest = hashlib.sha256(api_key.encode()).hexdigest()
-        principal: Principal | None = self._cached(f"auth:{digest}", lambda: self._authenticate(parsed))
+        principal: Principal | None = self._cache.get(f"auth:{digest}", lambda: self._authenticate(parsed))
         if principal is None:
             raise InvalidApiKeyError("invalid key")
         return principal
@@ -252,15 +202,9 @@ class DynamoPrincipalStore:
         requests turn every call into a KMS decrypt.
         """
         key = f"secrets:{principal_id}"
-        if fresh:
-            with self._cache_lock:
-                allowed = principal_id not in self._refreshed
-                if allowed:
-                    self._refreshed[principal_id] = self._clock()
-                    self._cache.pop(key, None)
-            if not allowed:
-                return []
-        secrets_: list[str] = self._cached(key, lambda: self._load_secrets(principal_id))
+        if fresh and not self._cache.refresh(key, principal_id):
+            return []
+        secrets_: list[str] = self._cache.get(key, lambda: self._load_secrets(principal_id))
         return secrets_
 
     def _load_secrets(self, principal_id: str) -> list[str]:
@@ -268,14 +212,7 @@ class DynamoPrincipalStore:
         live = [
             i for i in self._children(principal_id, "SECRET#") if i.get("not_after") is None or i["not_after"] > now
         ]
-        return [
-            self._kms_call(
-                "decrypt",
-                CiphertextBlob=item["ciphertext"],
-                EncryptionContext={"principal": principal_id, "purpose": SECRET_CONTEXT_PURPOSE},
-            )["Plaintext"].decode("ascii")
-            for item in live
-        ]
+        return [self._secrets.open(principal_id, item["ciphertext"]) for item in live]
 
     def _children(self, principal_id: str, prefix: str = "") -> list[dict[str, Any]]:
         """The principal's items whose sort key starts with `prefix`, newest first."""
@@ -305,7 +242,7 @@ class DynamoPrincipalStore:
         if principal.role.signs_webhooks:
             secret, secret_item = self._new_secret_item(principal_id)
             writes.append({"Put": {"TableName": self.table.name, "Item": secret_item}})
-        self._transact(writes)
+        self.table.transact(writes)
         self._forget(principal_id)
         return IssuedCredentials(principal=principal, api_key=api_key, secret=secret)
 
@@ -324,7 +261,7 @@ class DynamoPrincipalStore:
                 }
             }
         )
-        self._transact(writes)
+        self.table.transact(writes)
         self._forget(principal_id)
         return principal.model_copy(update={"status": "revoked", "revoked_at": now})
 
@@ -362,10 +299,8 @@ class DynamoPrincipalStore:
         return writes
 
     def _forget(self, principal_id: str) -> None:
-        with self._cache_lock:
-            self._cache.pop(f"secrets:{principal_id}", None)
-            self._cache.pop(f"principal:{principal_id}", None)
-            # Cached API-key verdicts for this principal age out within cache_s (<= 5 s).
+        self._cache.forget(f"secrets:{principal_id}", f"principal:{principal_id}")
+        # Cached API-key verdicts for this principal age out within cache_s (<= 5 s).
 
 
-__all__ = ["DynamoPrincipalStore", "InvalidApiKeyError", "PrincipalNotFoundError"]
+__all__ = ["CACHE_ENTRIES", "DynamoPrincipalStore", "InvalidApiKeyError", "PrincipalNotFoundError"]

@@ -7,19 +7,16 @@ when the change carries free text). Nothing here updates or deletes a history en
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from flagpost.adapters.dynamo.client import Table, error_code, to_item
 from flagpost.adapters.dynamo.item_records import HISTORY_PREFIX, NOTE_PREFIX, history_put, item_key, note_put
-from flagpost.domain import jsonsafe
+from flagpost.adapters.dynamo.list_cursor import BAD_CURSOR, ListCursor, decode_cursor, encode_cursor, status_key
 from flagpost.domain.errors import MalformedInputError
 from flagpost.domain.models.records import HistoryRecord, ItemRecord, QueueEntry, ReportRecord
 from flagpost.domain.models.times import iso
@@ -29,9 +26,7 @@ QUEUE_INDEX = "review-queue"
 STATUS_INDEX = "items-by-status"
 REPORTS_INDEX = "reports-by-item"
 LEASE_ATTRS = ("lease_id", "lease_holder", "lease_expires_at")
-_ITEM_PK = re.compile(r"^ITEM#itm_[0-9a-f]{1,64}$")
 _ITEM_ID = re.compile(r"^itm_[0-9a-f]{1,64}$")
-_BAD_CURSOR = "The cursor is not valid for this listing."
 
 
 class _Update:
@@ -203,10 +198,10 @@ class DynamoReviewStore:
         live lease, those not, or any; an opaque cursor resumes where the page ended."""
         part, start = 0, None
         if cursor:
-            decoded = _decode_cursor(cursor, listing)
+            decoded = decode_cursor(cursor, listing)
             part, start = decoded.part, (decoded.key.model_dump() if decoded.key else None)
             if part >= len(parts) or (decoded.key is not None and decoded.key.status != parts[part]):
-                raise MalformedInputError(_BAD_CURSOR)
+                raise MalformedInputError(BAD_CURSOR)
         request: dict[str, Any] = {
             "IndexName": STATUS_INDEX,
             "KeyConditionExpression": "#s = :s",
@@ -228,7 +223,7 @@ class DynamoReviewStore:
                 )
             except ClientError as exc:  # a start key DynamoDB refuses: a forged cursor
                 if start is not None and error_code(exc) == "ValidationException":
-                    raise MalformedInputError(_BAD_CURSOR) from None
+                    raise MalformedInputError(BAD_CURSOR) from None
                 raise
             records.extend(ItemRecord.model_validate(r) for r in page.records)
             start = page.last_key
@@ -238,7 +233,7 @@ class DynamoReviewStore:
                 break
         next_cursor = None
         if part < len(parts):
-            next_cursor = _encode_cursor(_Cursor(v=1, status=listing, part=part, key=_key(start)))
+            next_cursor = encode_cursor(ListCursor(v=1, status=listing, part=part, key=status_key(start)))
         return records, next_cursor
 
     def history(self, item_id: str) -> list[HistoryRecord]:
@@ -269,58 +264,3 @@ class DynamoReviewStore:
         """Report texts that still exist (the retention TTL deletes them)."""
         found = self.table.batch_get([{"pk": f"REPORT#{rid}", "sk": "TEXT"} for rid in report_ids])
         return {r["pk"].removeprefix("REPORT#"): str(r.get("description", "")) for r in found}
-
-
-# ------------------------------------------------------------------ list cursors
-
-
-class _StatusKey(BaseModel):
-    """The only ExclusiveStartKey a list cursor may carry: anything else is a forged cursor."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    pk: str
-    sk: Literal["ITEM"]
-    status: str
-    due_at: str
-
-
-class _Cursor(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    v: Literal[1]
-    status: str
-    part: int  # which stored status the listing is in (in_review spans pending and escalated)
-    key: _StatusKey | None
-
-
-def _key(start: dict[str, Any] | None) -> _StatusKey | None:
-    if start is None:
-        return None
-    return _StatusKey.model_validate({k: start[k] for k in ("pk", "sk", "status", "due_at")})
-
-
-def _encode_cursor(cursor: _Cursor) -> str:
-    return base64.urlsafe_b64encode(cursor.model_dump_json().encode()).decode().rstrip("=")
-
-
-def _decode_cursor(raw: str, listing: str) -> _Cursor:
-    try:
-        padded = raw + "=" * (-len(raw) % 4)
-        cursor = _Cursor.model_validate(jsonsafe.loads(base64.urlsafe_b64decode(padded.encode("ascii"))))
-    except (ValueError, UnicodeError, binascii.Error, ValidationError):
-        raise MalformedInputError(_BAD_CURSOR) from None
-    if cursor.status != listing or cursor.part < 0:
-        raise MalformedInputError("The cursor belongs to another listing.")
-    key = cursor.key
-    if key is not None and not (_ITEM_PK.fullmatch(key.pk) and _is_time(key.due_at)):
-        raise MalformedInputError(_BAD_CURSOR)
-    return cursor
-
-
-def _is_time(value: str) -> bool:
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True

@@ -21,6 +21,9 @@ in a `Router`, and the router is the only thing that turns a path into a typed t
   parameter given twice with different values identifies nothing;
 - anything that matches no shape is, in `api.normalize_url`, a `page` of that platform whose id keeps
   the host, the whole path (case kept) and the content-bearing query.
+
+Longer than 300 lines on purpose: the Router is the one place where paths become typed targets, and
+its rules (shapes, feature words, specific parameters) are only safe read together.
 """
 
 from __future__ import annotations
