@@ -72,7 +72,7 @@ class OutcomeService:
             except WriteConflictError:
                 continue  # the platform reported twice at once: decide against what is stored now
             return OutcomeOut.of(stored.model_dump())
-        raise ConflictError("The outcome changed while it was being recorded; send it again.")
+        raise ConflictError("The outcome changed while it was being recorded; send it again.", retry_after=1)
 
 
 def _wanted(
