@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
 from flagpost.domain import sketch
+from flagpost.domain.steps import order_key
 
 
 class Durations(BaseModel):
@@ -23,12 +25,15 @@ class FlaggerStats(BaseModel):
 
 
 class PlatformStats(BaseModel):
+    name: str | None = Field(default=None, description="the platform principal's name")
     items: int
     outcomes: int
     removed: int
     removal_rate: float | None
     outcomes_by_type: dict[str, int]
     deliveries_failed: int
+    time_to_action: Durations = Field(description="from the item's confirmation to the platform's acted_at")
+    steps: dict[str, Durations] = Field(description="from the item's first report to each step of its notice")
 
 
 class Stats(BaseModel):
@@ -42,16 +47,21 @@ class Stats(BaseModel):
     platforms: dict[str, PlatformStats]
     time_to_decision: Durations
     time_to_outcome: Durations
+    steps: dict[str, Durations] = Field(description="every platform's notices: first report to each step")
     overdue: int
     deliveries_failed: int
 
 
-def _group(counters: dict[str, int], prefix: str) -> dict[str, int]:
+def group(counters: Mapping[str, int], prefix: str) -> dict[str, int]:
     return {k[len(prefix) :]: v for k, v in counters.items() if k.startswith(prefix) and v}
 
 
-def _durations(counters: dict[str, int], name: str) -> Durations:
-    buckets = sketch.buckets(counters, name)
+def durations(counters: Mapping[str, int], name: str) -> Durations:
+    return summary(sketch.buckets(counters, name))
+
+
+def summary(buckets: Mapping[str, int]) -> Durations:
+    """Count, median and p90 of one sketch (or of several merged: their buckets added)."""
     return Durations(
         count=sum(buckets.values()),
         median_s=_rounded(sketch.quantile(buckets, 0.5)),
@@ -66,7 +76,45 @@ def _rounded(seconds: float | None) -> float | None:
     return float(f"{seconds:.3g}")
 
 
-def build(counters: dict[str, int], overdue: int, now: datetime | None = None) -> Stats:
+def merged(sketches: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for buckets in sketches:
+        for name, n in buckets.items():
+            total[name] = total.get(name, 0) + n
+    return total
+
+
+def step_sketches(counters: Mapping[str, int]) -> dict[str, dict[str, dict[str, int]]]:
+    """platform -> step -> buckets, out of the `sketch#step#<platform>#<step>#<bucket>` counters."""
+    found: dict[str, dict[str, dict[str, int]]] = {}
+    prefix = f"{sketch.PREFIX}step#"
+    for key, n in counters.items():
+        if not key.startswith(prefix) or n <= 0:
+            continue
+        platform, step, bucket = key[len(prefix) :].split("#", 2)
+        found.setdefault(platform, {}).setdefault(step, {})[bucket] = n
+    return found
+
+
+def steps_summary(per_step: Iterable[Mapping[str, Mapping[str, int]]]) -> dict[str, Durations]:
+    """Durations per step, the steps of several platforms merged, in the order of an item's life."""
+    by_step: dict[str, list[Mapping[str, int]]] = {}
+    for steps in per_step:
+        for step, buckets in steps.items():
+            by_step.setdefault(step, []).append(buckets)
+    return {step: summary(merged(by_step[step])) for step in sorted(by_step, key=order_key)}
+
+
+def platform_ids(counters: Mapping[str, int]) -> set[str]:
+    """Every platform the counters know of (sent items, outcomes, deliveries, timings)."""
+    named = ("platform_items#", "platform_outcomes#", "deliveries_failed#", "outcome#", "dsa#")
+    found = {k.split("#")[1] for k in counters if k.startswith(named)}
+    return found | set(step_sketches(counters))
+
+
+def build(
+    counters: dict[str, int], overdue: int, now: datetime | None = None, names: Mapping[str, str] | None = None
+) -> Stats:
     flagger_ids = {k.split("#", 1)[1] for k in counters if k.startswith(("flagger_reports#", "flagger_decided#"))}
     flaggers = {}
     for fid in sorted(flagger_ids):
@@ -78,82 +126,35 @@ def build(counters: dict[str, int], overdue: int, now: datetime | None = None) -
             confirmed=confirmed,
             precision=round(confirmed / decided, 4) if decided else None,
         )
-    platform_ids = {
-        k.split("#")[1]
-        for k in counters
-        if k.startswith(("platform_items#", "platform_outcomes#", "deliveries_failed#"))
-    }
+    steps = step_sketches(counters)
     platforms = {}
-    for pid in sorted(platform_ids):
-        by_type = _group(counters, f"outcome#{pid}#")
+    for pid in sorted(platform_ids(counters)):
+        by_type = group(counters, f"outcome#{pid}#")
         outcomes = counters.get(f"platform_outcomes#{pid}", 0)
         removed = by_type.get("removed", 0)
         platforms[pid] = PlatformStats(
+            name=(names or {}).get(pid),
             items=counters.get(f"platform_items#{pid}", 0),
             outcomes=outcomes,
             removed=removed,
             removal_rate=round(removed / outcomes, 4) if outcomes else None,
             outcomes_by_type=by_type,
             deliveries_failed=counters.get(f"deliveries_failed#{pid}", 0),
+            time_to_action=durations(counters, f"action#{pid}"),
+            steps=steps_summary([steps.get(pid, {})]),
         )
     return Stats(
         at=now or datetime.now(UTC),
         items=counters.get("items", 0),
         reports=counters.get("reports", 0),
-        by_status=_group(counters, "status#"),
-        by_category=_group(counters, "category#"),
-        by_priority=_group(counters, "priority#"),
+        by_status=group(counters, "status#"),
+        by_category=group(counters, "category#"),
+        by_priority=group(counters, "priority#"),
         flaggers=flaggers,
         platforms=platforms,
-        time_to_decision=_durations(counters, "decision"),
-        time_to_outcome=_durations(counters, "outcome"),
+        time_to_decision=durations(counters, "decision"),
+        time_to_outcome=durations(counters, "outcome"),
+        steps=steps_summary(steps.values()),
         overdue=overdue,
         deliveries_failed=sum(p.deliveries_failed for p in platforms.values()),
-    )
-
-
-class YearReport(BaseModel):
-    """A trusted flagger's yearly figures in the spirit of DSA Art. 22(3): no personal data."""
-
-    year: int
-    notices: int = Field(description="reports submitted (notices)")
-    notices_by_category: dict[str, int]
-    items: int = Field(description="distinct targets reported")
-    items_by_category: dict[str, int]
-    decisions: dict[str, int]
-    actions_by_platform: dict[str, dict[str, int]]
-    time_to_decision: Durations
-    time_to_action: Durations
-    statement_of_reasons_defaults: dict[str, object]
-
-
-# The fields of a statement of reasons (EU DSA Transparency Database) that follow from Flagpost's
-# scope, for a platform acting on a confirmed item; platform-specific fields (visibility restriction,
-# territorial scope, application date, content type) remain the platform's to fill.
-STATEMENT_OF_REASONS_DEFAULTS: dict[str, object] = {
-    "source_type": "SOURCE_TRUSTED_FLAGGER",
-    "decision_ground": "DECISION_GROUND_ILLEGAL_CONTENT",
-    "illegal_content_legal_ground": "Regulation (EU) 2021/784 (terrorist content online), Art. 2(7)",
-    "category": "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
-    "category_specification": ["KEYWORD_TERRORIST_CONTENT"],
-    "automated_detection": "No",
-    "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
-}
-
-
-def year_report(counters: dict[str, int], year: int) -> YearReport:
-    prefix = f"y{year}#"
-    scoped = {k[len(prefix) :]: v for k, v in counters.items() if k.startswith(prefix)}
-    platforms = {k.split("#")[1] for k in scoped if k.startswith("outcome#")}
-    return YearReport(
-        year=year,
-        notices=scoped.get("reports", 0),
-        notices_by_category=_group(scoped, "report_category#"),
-        items=scoped.get("items", 0),
-        items_by_category=_group(scoped, "category#"),
-        decisions=_group(scoped, "decided#"),
-        actions_by_platform={p: _group(scoped, f"outcome#{p}#") for p in sorted(platforms)},
-        time_to_decision=_durations(scoped, "decision"),
-        time_to_action=_durations(scoped, "outcome"),
-        statement_of_reasons_defaults=STATEMENT_OF_REASONS_DEFAULTS,
     )
