@@ -78,7 +78,9 @@ def script() -> list[Notice]:
     for k in range(27):
         provider = ("tg", "ia", "vc")[k % 3]
         claim = 120 + 97 * k
-        confirm = [claim + 200 + 13 * k] + ([claim + 900 + 13 * k] if k % 5 == 0 else [])
+        confirm: list[float] = [float(claim + 200 + 13 * k)]
+        if k % 5 == 0:
+            confirm.append(claim + 900 + 13 * k)
         dispatch = confirm[-1] + 4
         notice = Notice(
             provider=provider,

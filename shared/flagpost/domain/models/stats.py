@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
@@ -33,8 +34,13 @@ class PlatformStats(BaseModel):
     outcomes_by_type: dict[str, int]
     decisions: dict[str, int] = Field(default_factory=dict, description="DSA decision keys of standing outcomes")
     deliveries_failed: int
-    time_to_action: Durations = Field(description="from the item's confirmation to the platform's acted_at")
-    steps: dict[str, Durations] = Field(description="from the item's first report to each step of its notice")
+    time_to_action: Durations = Field(
+        default_factory=lambda: Durations(count=0, median_s=None, p90_s=None),
+        description="from the item's confirmation to the platform's acted_at",
+    )
+    steps: dict[str, Durations] = Field(
+        default_factory=dict, description="from the item's first report to each step of its notice"
+    )
 
 
 class Stats(BaseModel):
@@ -48,7 +54,9 @@ class Stats(BaseModel):
     platforms: dict[str, PlatformStats]
     time_to_decision: Durations
     time_to_outcome: Durations
-    steps: dict[str, Durations] = Field(description="every platform's notices: first report to each step")
+    steps: dict[str, Durations] = Field(
+        default_factory=dict, description="every platform's notices: from first report to each step"
+    )
     overdue: int
     deliveries_failed: int
 
@@ -86,15 +94,45 @@ def merged(sketches: Iterable[Mapping[str, int]]) -> dict[str, int]:
     return total
 
 
-def step_sketches(counters: Mapping[str, int]) -> dict[str, dict[str, dict[str, int]]]:
-    """platform -> step -> buckets, out of the `sketch#step#<platform>#<step>#<bucket>` counters."""
-    found: dict[str, dict[str, dict[str, int]]] = {}
-    prefix = f"{sketch.PREFIX}step#"
+_TOTALS = ("platform_items", "platform_outcomes", "deliveries_failed")
+_GROUPS = ("outcome", "dsa", "platform_category")
+
+
+@dataclass
+class PlatformCounters:
+    """One platform's counters, found in one pass over all of them (reports have many platforms)."""
+
+    totals: dict[str, int] = field(default_factory=dict)  # platform_items, platform_outcomes, deliveries_failed
+    groups: dict[str, dict[str, int]] = field(default_factory=dict)  # outcome, dsa, platform_category
+    action: dict[str, int] = field(default_factory=dict)  # the time-to-action sketch's buckets
+    steps: dict[str, dict[str, int]] = field(default_factory=dict)  # step -> its sketch's buckets
+
+
+def per_platform(counters: Mapping[str, int]) -> dict[str, PlatformCounters]:
+    """Every platform the counters know of (sent items, outcomes, deliveries, timings) and its counters."""
+    found: dict[str, PlatformCounters] = {}
     for key, n in counters.items():
-        if not key.startswith(prefix) or n <= 0:
+        if not n:
             continue
-        platform, step, bucket = key[len(prefix) :].split("#", 2)
-        found.setdefault(platform, {}).setdefault(step, {})[bucket] = n
+        family, _, rest = key.partition("#")
+        if family == "sketch":
+            family, _, rest = rest.partition("#")
+            if family not in ("action", "step") or n < 0:
+                continue
+            family = f"sketch#{family}"
+        elif family not in _TOTALS and family not in _GROUPS:
+            continue
+        platform, _, rest = rest.partition("#")
+        mine = found.setdefault(platform, PlatformCounters())
+        if family in _TOTALS:
+            mine.totals[family] = n
+        elif family == "sketch#action":
+            mine.action[rest] = n
+        elif family == "sketch#step":
+            step, _, bucket = rest.partition("#")
+            mine.steps.setdefault(step, {})[bucket] = n
+        else:
+            mine.groups.setdefault(family, {})[rest] = n
     return found
 
 
@@ -105,13 +143,6 @@ def steps_summary(per_step: Iterable[Mapping[str, Mapping[str, int]]]) -> dict[s
         for step, buckets in steps.items():
             by_step.setdefault(step, []).append(buckets)
     return {step: summary(merged(by_step[step])) for step in sorted(by_step, key=order_key)}
-
-
-def platform_ids(counters: Mapping[str, int]) -> set[str]:
-    """Every platform the counters know of (sent items, outcomes, deliveries, timings)."""
-    named = ("platform_items#", "platform_outcomes#", "deliveries_failed#", "outcome#", "dsa#")
-    found = {k.split("#")[1] for k in counters if k.startswith(named)}
-    return found | set(step_sketches(counters))
 
 
 def build(
@@ -128,23 +159,23 @@ def build(
             confirmed=confirmed,
             precision=round(confirmed / decided, 4) if decided else None,
         )
-    steps = step_sketches(counters)
+    known = per_platform(counters)
     platforms = {}
-    for pid in sorted(platform_ids(counters)):
-        by_type = group(counters, f"outcome#{pid}#")
-        outcomes = counters.get(f"platform_outcomes#{pid}", 0)
+    for pid, mine in sorted(known.items()):
+        by_type = mine.groups.get("outcome", {})
+        outcomes = mine.totals.get("platform_outcomes", 0)
         removed = by_type.get("removed", 0)
         platforms[pid] = PlatformStats(
             name=(names or {}).get(pid),
-            items=counters.get(f"platform_items#{pid}", 0),
+            items=mine.totals.get("platform_items", 0),
             outcomes=outcomes,
             removed=removed,
             removal_rate=round(removed / outcomes, 4) if outcomes else None,
             outcomes_by_type=by_type,
-            decisions=group(counters, f"dsa#{pid}#"),
-            deliveries_failed=counters.get(f"deliveries_failed#{pid}", 0),
-            time_to_action=durations(counters, f"action#{pid}"),
-            steps=steps_summary([steps.get(pid, {})]),
+            decisions=mine.groups.get("dsa", {}),
+            deliveries_failed=mine.totals.get("deliveries_failed", 0),
+            time_to_action=summary(mine.action),
+            steps=steps_summary([mine.steps]),
         )
     return Stats(
         at=now or datetime.now(UTC),
@@ -157,7 +188,7 @@ def build(
         platforms=platforms,
         time_to_decision=durations(counters, "decision"),
         time_to_outcome=durations(counters, "outcome"),
-        steps=steps_summary(steps.values()),
+        steps=steps_summary(mine.steps for mine in known.values()),
         overdue=overdue,
         deliveries_failed=sum(p.deliveries_failed for p in platforms.values()),
     )

@@ -13,14 +13,13 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
 
-from flagpost.domain import sketch
 from flagpost.domain.models.stats import (
     Durations,
+    PlatformCounters,
     durations,
     group,
     merged,
-    platform_ids,
-    step_sketches,
+    per_platform,
     steps_summary,
     summary,
 )
@@ -82,16 +81,15 @@ def _added(counts: list[dict[str, int]]) -> dict[str, int]:
     return dict(sorted(total.items()))
 
 
-def _provider(scoped: Mapping[str, int], ids: list[str]) -> ProviderFigures:
-    """The figures of the platforms `ids` that share one name, added (sketches merge by adding)."""
-    steps = step_sketches(scoped)
+def _provider(platforms: list[PlatformCounters]) -> ProviderFigures:
+    """The figures of the platforms that share one name, added (sketches merge by adding)."""
     return ProviderFigures(
-        notices=sum(scoped.get(f"platform_items#{pid}", 0) for pid in ids),
-        notices_by_category=_added([group(scoped, f"platform_category#{pid}#") for pid in ids]),
-        actions=_added([group(scoped, f"outcome#{pid}#") for pid in ids]),
-        decisions=_added([group(scoped, f"dsa#{pid}#") for pid in ids]),
-        time_to_action=summary(merged(sketch.buckets(scoped, f"action#{pid}") for pid in ids)),
-        steps=steps_summary(steps.get(pid, {}) for pid in ids),
+        notices=sum(p.totals.get("platform_items", 0) for p in platforms),
+        notices_by_category=_added([p.groups.get("platform_category", {}) for p in platforms]),
+        actions=_added([p.groups.get("outcome", {}) for p in platforms]),
+        decisions=_added([p.groups.get("dsa", {}) for p in platforms]),
+        time_to_action=summary(merged(p.action for p in platforms)),
+        steps=steps_summary(p.steps for p in platforms),
     )
 
 
@@ -100,10 +98,11 @@ def year_report(counters: dict[str, int], year: int, names: Mapping[str, str] | 
     prefix = f"y{year}#"
     scoped = {k[len(prefix) :]: v for k, v in counters.items() if k.startswith(prefix)}
     platforms = {k.split("#")[1] for k in scoped if k.startswith("outcome#")}
-    by_name: dict[str, list[str]] = {}
-    for pid in sorted(platform_ids(scoped)):
-        by_name.setdefault((names or {}).get(pid) or pid, []).append(pid)
-    providers = {name: _provider(scoped, ids) for name, ids in sorted(by_name.items(), key=lambda kv: kv[0].lower())}
+    platforms_counted = per_platform(scoped)
+    by_name: dict[str, list[PlatformCounters]] = {}
+    for pid, counted in sorted(platforms_counted.items()):
+        by_name.setdefault((names or {}).get(pid) or pid, []).append(counted)
+    providers = {name: _provider(ps) for name, ps in sorted(by_name.items(), key=lambda kv: kv[0].lower())}
     return YearReport(
         year=year,
         notices=scoped.get("reports", 0),
@@ -120,5 +119,5 @@ def year_report(counters: dict[str, int], year: int, names: Mapping[str, str] | 
         actions=_added([p.actions for p in providers.values()]),
         action_decisions=_added([p.decisions for p in providers.values()]),
         providers=providers,
-        steps=steps_summary(step_sketches(scoped).values()),
+        steps=steps_summary(p.steps for p in platforms_counted.values()),
     )
