@@ -8,6 +8,7 @@ link. Names come from the platform principals; no flagger, reviewer or item appe
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -75,16 +76,25 @@ _STYLE = (
 )
 
 
+# A name that holds an address is shown defanged (hxxps[://]...), so no reader turns it into a link.
+_SCHEME = re.compile(r"(?i)\b(h)tt(ps?)://|://")
+
+
+def _defanged(text: str) -> str:
+    return _SCHEME.sub(lambda m: f"{m.group(1)}xx{m.group(2)}[://]" if m.group(1) else "[://]", text)
+
+
 def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(_defanged(str(value)), quote=True)
 
 
-def _table(caption: str, head: Iterable[str], body: Iterable[Iterable[Any]], numeric_from: int = 1) -> str:
+def _table(caption: str, head: Iterable[str], body: Iterable[Iterable[Any]], numeric: Iterable[int] = (1,)) -> str:
     lines = [f"<table><caption>{_e(caption)}</caption><thead><tr>"]
     lines += [f"<th>{_e(h)}</th>" for h in head]
     lines.append("</tr></thead><tbody>")
+    right = set(numeric)
     for row in body:
-        cells = [f'<td class="n">{_e(v)}</td>' if i >= numeric_from else f"<td>{_e(v)}</td>" for i, v in enumerate(row)]
+        cells = [f'<td class="n">{_e(v)}</td>' if i in right else f"<td>{_e(v)}</td>" for i, v in enumerate(row)]
         lines.append("<tr>" + "".join(cells) + "</tr>")
     lines.append("</tbody></table>")
     return "".join(lines)
@@ -134,6 +144,7 @@ def html_page(report: dict[str, Any]) -> str:
                 ]
                 for name, p in providers.items()
             ],
+            numeric=(1, 5, 6),
         ),
         '<p class="note">Median and p90: time from the notice (the confirmation that sent it) to the '
         "provider's action.</p>",
@@ -155,7 +166,7 @@ def html_page(report: dict[str, Any]) -> str:
                 for name, p in providers.items()
                 for step, d in p["steps"].items()
             ],
-            numeric_from=2,
+            numeric=(2, 3, 4),
         ),
         "</body></html>",
     ]

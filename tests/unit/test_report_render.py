@@ -50,9 +50,11 @@ def test_csv_cells_never_start_a_formula() -> None:
 def test_the_html_page_escapes_names_and_loads_or_links_nothing() -> None:
     page = html_page(report())
     lowered = page.lower()
-    for forbidden in ("<script", "href=", " src=", "url(", "<link", "<img", "<iframe", "<a ", "@import"):
+    forbidden_all = ("<script", "href=", " src=", "url(", "<link", "<img", "<iframe", "<a ", "@import", "https://")
+    for forbidden in forbidden_all:
         assert forbidden not in lowered, forbidden
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "hxxps[://]evil.example/x" in page, "an address in a name is shown defanged"
     assert "Content-Security-Policy" in page
     assert "confirmation 1" in page
     assert "1 h" in page
