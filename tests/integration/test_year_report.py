@@ -95,8 +95,8 @@ def script() -> list[Notice]:
         if k % 7 != 6:  # every seventh never hears back
             acted = dispatch + 600 + 311 * k**2 % 20000
             notice.outcomes.append((acted, OUTCOMES[k % len(OUTCOMES)]))
-        if k % 9 == 4 and notice.outcomes:  # changes its mind: the latest outcome stands, later
-            notice.outcomes.append((notice.outcomes[-1][0] + 5000 + k, OUTCOMES[(k + 1) % len(OUTCOMES)]))
+        if k % 9 == 3:  # changes its mind (DSA keys to other keys or none): the latest outcome stands
+            notice.outcomes.append((notice.outcomes[-1][0] + 5000 + k, OUTCOMES[(k + 2) % len(OUTCOMES)]))
         notices.append(notice)
     return notices
 
