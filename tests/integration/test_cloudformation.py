@@ -332,12 +332,13 @@ def test_each_role_grants_only_the_actions_its_code_calls(cfn: dict[str, Any]) -
         | each("dynamodb:GetItem", "PrincipalsTable")
     )
     assert grants("FeedFunctionRole") == (
-        each("dynamodb:Query", "FeedTable")
-        | each(dynamodb_item_writes, "ItemsTable")
+        each("dynamodb:Query dynamodb:GetItem dynamodb:PutItem", "FeedTable")
+        | each(f"{dynamodb_item_writes} dynamodb:BatchWriteItem", "ItemsTable")
         | each("dynamodb:GetItem", "PrincipalsTable")
     )
     assert grants("DispatchFunctionRole") == (
         each("dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator dynamodb:ListStreams", "ItemsTable")
+        | each("dynamodb:PutItem", "ItemsTable")
         | each(f"{dynamodb_item_writes} dynamodb:BatchGetItem dynamodb:Query", "FeedTable")
         | each("dynamodb:Scan", "PrincipalsTable")
         | each("dynamodb:PutItem dynamodb:UpdateItem", "StatsTable")
@@ -352,6 +353,7 @@ def test_each_role_grants_only_the_actions_its_code_calls(cfn: dict[str, Any]) -
         | each(f"{dynamodb_item_writes} dynamodb:DeleteItem dynamodb:ConditionCheckItem", "FeedTable")
         | each("dynamodb:GetItem dynamodb:Query", "PrincipalsTable")
         | each("dynamodb:UpdateItem", "StatsTable")
+        | each("dynamodb:PutItem", "ItemsTable")
         | each("kms:Decrypt kms:GenerateDataKey", "FlagpostKey")
     )
     assert grants("AdminFunctionRole") == (

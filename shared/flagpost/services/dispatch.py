@@ -10,8 +10,8 @@ the push job is sent again in that case, and the platform sees the same `webhook
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from flagpost.domain.errors import UnavailableError
@@ -20,8 +20,10 @@ from flagpost.domain.models.platform_item import platform_view
 from flagpost.domain.models.principal import Principal
 from flagpost.domain.models.records import StreamChange
 from flagpost.domain.routing import route
+from flagpost.domain.steps import earlier_steps
 from flagpost.observability import logger
 from flagpost.services.ports import Feed, JobQueue, PrincipalDirectory
+from flagpost.services.steps import StepRecorder
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Append:
     op: Op
     item: dict[str, Any]
     sequence_number: str  # of the stream record that called for it: where the stream resumes if it fails
+    earlier: dict[str, str] = field(default_factory=dict)  # the item's steps before it became a notice
 
 
 class Dispatcher:
@@ -42,12 +45,12 @@ class Dispatcher:
         principals: PrincipalDirectory,
         jobs: JobQueue,
         *,
-        on_routed: Callable[[str], None] | None = None,
+        steps: StepRecorder | None = None,
     ) -> None:
         self.feed = feed
         self.principals = principals
         self.jobs = jobs
-        self.on_routed = on_routed
+        self.steps = steps
 
     def platforms(self) -> list[Principal]:
         # Read at most every few seconds: a batch of confirmations must not scan principals per record.
@@ -66,7 +69,9 @@ class Dispatcher:
         if status == "confirmed":
             decisions = new.get("decisions") or []
             named = [p for d in decisions if d.get("decision") == "confirm" for p in d.get("platforms") or []]
-            return [Append(p, "upsert", item, sequence_number) for p in route(new["target"], named, self.platforms())]
+            earlier = earlier_steps(new)
+            platforms = route(new["target"], named, self.platforms())
+            return [Append(p, "upsert", item, sequence_number, earlier) for p in platforms]
         return [Append(None, "retract", item, sequence_number)]
 
     def _resolve(self, appends: Sequence[Append]) -> list[Append]:
@@ -108,13 +113,12 @@ class Dispatcher:
                 entries = self.feed.append_batch(
                     platform_id, [(a.op, a.item) for a in group], push=bool(platform.endpoint)
                 )
-                if self.on_routed is not None:
-                    # Counted as soon as appended: a redelivered record finds its entry and counts nothing.
-                    for append, (_, created) in zip(group, entries, strict=True):
-                        if created and append.op == "upsert":
-                            self.on_routed(platform_id)
                 if platform.endpoint:
                     self.jobs.queue([e for e, _ in entries if e.delivery == "pending"])
+                if self.steps is not None:
+                    # Found or created: a redelivered record writes its step again, which counts nothing.
+                    for append, (entry, _) in zip(group, entries, strict=True):
+                        self.steps.dispatched(entry, append.earlier)
             except UnavailableError as exc:
                 # Appended entries stay; the redelivered records find them and queue their pushes again.
                 logger.warning("feed append postponed; the stream resumes", extra={"error": str(exc)})

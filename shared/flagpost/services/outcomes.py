@@ -98,6 +98,7 @@ def _wanted(
             "acted_at": acted,
             "recorded_at": iso(at),
             "confirmed_at": item.last_confirmation_at(),
+            "received_at": item.first_seen_at,
             "note_digest": _note_digest(body.note) or kept_note,
             "revision": current.revision if current is not None else 0,
             **{k: given[k] for k in DSA_FIELDS if k in given},

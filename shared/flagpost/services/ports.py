@@ -140,6 +140,22 @@ class Feed(Protocol):
     def requeue(self, platform_id: str, seq: int) -> FeedEntry | None: ...
 
 
+class StepLog(Protocol):
+    """The steps of notices (`flagpost.domain.steps`), one record each, counted when created."""
+
+    def record(self, step: dict[str, Any]) -> None: ...
+
+    def record_all(self, steps: Sequence[dict[str, Any]]) -> None: ...
+
+
+class AckMarks(Protocol):
+    """How far each platform has read its feed: the entries up to the mark are acknowledged."""
+
+    def acknowledged(self, platform_id: str) -> int: ...
+
+    def advance(self, platform_id: str, seen: int, to: int) -> None: ...
+
+
 class JobQueue(Protocol):
     """The forward queue: a push job per entry and round; failed ones parked, retries postponed."""
 

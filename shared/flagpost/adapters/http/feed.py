@@ -13,11 +13,13 @@ from flagpost.adapters.http import deps
 from flagpost.adapters.http.auth import BEARER_SECURITY
 from flagpost.adapters.http.params import ItemId
 from flagpost.adapters.http.problems import problem_responses
-from flagpost.domain.errors import MalformedInputError
+from flagpost.domain.errors import MalformedInputError, UnavailableError
 from flagpost.domain.models.feed import InvalidCursorError, decode_cursor, encode_cursor
 from flagpost.domain.models.outcome import OutcomeIn, OutcomeOut
+from flagpost.observability import logger
 from flagpost.services.outcomes import OutcomeService
 from flagpost.services.ports import Feed
+from flagpost.services.steps import FeedAcknowledger
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -43,6 +45,7 @@ class FeedPage(BaseModel):
 def read_feed(
     platform: deps.Platform,
     feed: Annotated[Feed, Depends(deps.feed)],
+    acks: Annotated[FeedAcknowledger, Depends(deps.feed_acks)],
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> FeedPage:
@@ -50,6 +53,11 @@ def read_feed(
         after = decode_cursor(cursor)
     except InvalidCursorError:
         raise MalformedInputError("The cursor is not one this feed gave out.") from None
+    try:
+        acks.acknowledge(platform.id, after)  # reading on from a cursor acknowledges what came before it
+    except UnavailableError:
+        # The mark has not moved: the next read acknowledges these entries; this one is still served.
+        logger.warning("feed acknowledgement postponed", extra={"platform_id": platform.id})
     entries = feed.read(platform.id, after, limit)
     last = entries[-1].seq if entries else after
     return FeedPage(entries=[Entry(**e.public()) for e in entries], next_cursor=encode_cursor(last))
