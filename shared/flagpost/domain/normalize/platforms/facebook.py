@@ -73,6 +73,14 @@ _GROUP_TABS = ("about", "members", "media", "files", "events", "discussion", "fe
 # a comment or a reply (`comment_id`, `reply_comment_id`), one date of a recurring event
 # (`event_time_id`), one story of a multi-story post (`substory_index`). Such a link is a page.
 _SPECIFIC = ("comment_id", "reply_comment_id", "event_time_id", "substory_index")
+# The parameters that select one post, photo or video (`watch?v=`, `photo?fbid=`, a group's
+# `?multi_permalinks=<post>` and legacy `?view=permalink&id=<post>`, `?post_id=`). On a shape that
+# does not read one itself (a group, an account, an event, `/reel/1`, `/a/posts/1`) it names another
+# thing than the shape: the link is a page (Router `ids`).
+_IDS = (
+    "v", "id", "fbid", "story_fbid", "post_id", "multi_permalinks", "highlighted_post_id", "photo_id",
+    "video_id", "post",
+)  # fmt: skip
 # Facebook's share and navigation parameters, stripped from its pages.
 TRACKERS = Trackers(
     frozenset(
@@ -196,6 +204,7 @@ ROUTER = Router(
         *feature(*("/" + word for word in _FEATURES)),
     ],
     specific=_SPECIFIC,
+    ids=_IDS,
 )
 SHIM_ROUTER = Router(_PATTERNS, [route("/l.php", _unwrap, query={"u": "link"})])
 
