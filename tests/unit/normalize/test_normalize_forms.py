@@ -342,7 +342,7 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
     ],
     # --- Generic web ----------------------------------------------------------------------------
     ("web", "page", "example.com/a/c?a=1&b=2"): [
-        "http://Example.com:80/a/./b/../c?b=2&utm_source=x&a=1#frag",
+        "http://Example.com:80/a/./b/../c?b=2&utm_source=x&a=1#:~:text=frag",
         "https://www.example.com/a/c/?a=1&b=2&fbclid=abc",
         "example.com/a/c?b=2&a=1",
         "hxxp://example[.]com/a/c?a=1&b=2",
@@ -360,7 +360,7 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
     ],
     ("web", "page", "example.org/Path/To/Page"): [
         "example.org/Path/To/Page",
-        "https://example.org/Path/To/Page#section-2",
+        "https://example.org/Path/To/Page#:~:text=section",
         "https://example.org//Path/To/Page".replace("//Path", "/Path"),
     ],
     ("web", "page", "http:example.com:8080/x"): ["http://example.com:8080/x"],
@@ -427,7 +427,7 @@ def test_as_dict_has_the_contract_shape() -> None:
         ("https://m.facebook.com/profile.php?id=7", "https://www.facebook.com/profile.php?id=7"),
         ("https://instagr.am/reel/AbCdE", "https://www.instagram.com/p/AbCdE/"),
         ("https://someblog.tumblr.com/post/1/x", "https://www.tumblr.com/someblog/1"),
-        ("http://Example.com:80/a/./b/../c?b=2&a=1#frag", "https://example.com/a/c?a=1&b=2"),
+        ("http://Example.com:80/a/./b/../c?b=2&a=1#frag", "https://example.com/a/c?a=1&b=2#frag"),
         ("http://example.com:8080/x", "http://example.com:8080/x"),
         ("https://example.com/a b", "https://example.com/a%20b"),
         ("https://example.com/%7euser/%2f", "https://example.com/~user/%2F"),

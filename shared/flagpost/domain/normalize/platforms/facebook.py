@@ -75,13 +75,11 @@ _GROUP_TABS = ("about", "members", "media", "files", "events", "discussion", "fe
 # a comment or a reply (`comment_id`, `reply_comment_id`), one date of a recurring event
 # (`event_time_id`), one story of a multi-story post (`substory_index`). Such a link is a page.
 _SPECIFIC = ("comment_id", "reply_comment_id", "event_time_id", "substory_index")
-# The parameters that select one post, photo or video (`watch?v=`, `photo?fbid=`, a group's
-# `?multi_permalinks=<post>` and legacy `?view=permalink&id=<post>`, `?post_id=`). On a shape that
-# does not read one itself (a group, an account, an event, `/reel/1`, `/a/posts/1`) it names another
-# thing than the shape: the link is a page (Router `ids`).
+# Parameters that select one post, photo or video (`?v=`, `?fbid=`, a group's `?multi_permalinks=<post>`,
+# legacy `?view=permalink&id=<post>`): a shape that does not read it names another thing (Router `ids`).
 _IDS = (
-    "v", "id", "fbid", "story_fbid", "post_id", "multi_permalinks", "highlighted_post_id", "photo_id",
-    "video_id", "post",
+    "v", "id", "fbid", "story_fbid", "post_id", "multi_permalinks", "highlighted_post_id", "photo_id", "video_id",
+    "post",
 )  # fmt: skip
 # Facebook's share and navigation parameters, stripped from its pages.
 TRACKERS = Trackers(
@@ -105,14 +103,8 @@ def account_id(account_id: str) -> Target:
 
 
 def post(post: str, owner: str | None = None) -> Target:
-    """A post by its story id, scoped by its owner whenever the link names one.
-
-    Whether story ids are unique across owners is not documented (the Graph API names a post
-    `<owner>_<story>`), so the owner a link names is part of the identity: `/a/posts/1`,
-    `/b/posts/1` and `story_fbid=1&id=100` are three targets (`<owner>_<story>`, the owner a numeric
-    id or a vanity name without dots, lower-case). Only owner-less links (`permalink.php?story_fbid=1`)
-    give the bare story id.
-    """
+    """A post by its story id, scoped by the owner a link names (`<owner>_<story>`, the Graph API's form:
+    story ids are not documented to be unique across owners); owner-less links give the story id."""
     if post.isdigit():
         post = str(int(post))
     if owner is None:
