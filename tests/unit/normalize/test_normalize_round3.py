@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from flagpost.domain.normalize import NormalizeError, normalize_url
+from flagpost.domain.normalize import NormalizeError, normalize_target, normalize_url
 from flagpost.domain.normalize.platforms import facebook, instagram, tiktok, x, youtube
 from flagpost.domain.normalize.platforms.base import Router
 from flagpost.domain.normalize.platforms.web import GENERIC_TRACKERS
@@ -344,3 +344,16 @@ def test_generated_query_parameters_and_ports_keep_pages_apart(name: str, one: s
     assume(one != other and port != 443)
     assert key(f"https://example.com/a?{name}={one}") != key(f"https://example.com/a?{name}={other}")
     assert key(f"https://t.me:{port}/{name}") != key(f"https://t.me/{name}")
+
+
+@pytest.mark.parametrize(
+    ("type_", "id_", "url"),
+    [
+        ("object", "0100064", "https://www.facebook.com/100064"),
+        ("post", "Some.One_1", "https://www.facebook.com/someone/posts/1"),
+        ("post", "100_1", "https://www.facebook.com/100/posts/1"),
+        ("group_post", "X/1", "https://www.facebook.com/groups/x/permalink/1"),
+    ],
+)
+def test_new_facebook_tuples_are_reachable_without_a_url(type_: str, id_: str, url: str) -> None:
+    assert normalize_target("facebook", type_, id_) == normalize_url(url)
