@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(default=600, ge=1, le=3600)
     # Per-flagger limit on reports accepted per minute (0 = unlimited).
     flagger_reports_per_minute: int = Field(default=6000, ge=0)
+    # The notifier of every DSA Art. 16 notice (template parameters OperatorName, OperatorEmail); notice
+    # e-mails are sent from OperatorEmail, the SES identity the template declares.
+    operator_name: str = Field(default="", max_length=200)
+    operator_email: str = Field(default="", max_length=254)
     # Only `flagpost local` sets this: lets platforms register http://127.0.0.1 endpoints.
     allow_loopback_endpoints: bool = False
 

@@ -28,13 +28,16 @@ from flagpost.adapters.http import deps
 from flagpost.adapters.http.app import build_resolver, lambda_handler_for
 from flagpost.adapters.idempotency import PowertoolsIdempotency
 from flagpost.adapters.push import HttpPusher
+from flagpost.adapters.ses import SesMailer
 from flagpost.adapters.sqs import SqsJobQueue
 from flagpost.adapters.ssrf import validate_endpoint
 from flagpost.config import Settings, settings
 from flagpost.domain.deadlines import Deadlines
+from flagpost.domain.models.notice import Notifier
 from flagpost.domain.models.principal import Role
 from flagpost.lazy import lazy
 from flagpost.observability import LambdaHandler, emit_metric
+from flagpost.services.channels import EmailChannel, PushChannel
 from flagpost.services.dispatch import Dispatcher
 from flagpost.services.forward import Forwarder, Policy
 from flagpost.services.ingest import IngestService
@@ -54,6 +57,12 @@ def _config(*required: str) -> Settings:
 
 def deadlines(config: Settings) -> Deadlines:
     return Deadlines(config.deadline_threat_to_life_s, config.deadline_crisis_s, config.deadline_standard_s)
+
+
+def notifier() -> Notifier:
+    """The operating organisation, named in every notice (and the sender of notice e-mails)."""
+    config = _config("operator_name", "operator_email")
+    return Notifier(name=config.operator_name, email=config.operator_email)
 
 
 # ------------------------------------------------------------------------- tables
@@ -101,7 +110,7 @@ def outcome_store() -> DynamoOutcomeStore:
 
 @lazy
 def feed_store() -> FeedStore:
-    return FeedStore(feed_table())
+    return FeedStore(feed_table(), text_retention_days=settings().text_retention_days)
 
 
 @lazy
@@ -166,6 +175,8 @@ def dispatcher() -> Dispatcher:
         feed_store(),
         principal_store(),
         job_queue(),
+        review_store(),
+        notifier(),
         on_routed=lambda platform_id: stats.add(f"platform_items#{platform_id}"),
     )
 
@@ -186,10 +197,11 @@ def forwarder() -> Forwarder:
         backoff_base_s=config.forward_backoff_base_seconds,
         backoff_max_s=config.forward_backoff_max_seconds,
     )
+    principals = principal_store()
     return Forwarder(
         feed_store(),
-        principal_store(),
-        pusher,
+        principals,
+        {"push": PushChannel(principals, pusher), "email": EmailChannel(SesMailer(), notifier())},
         job_queue(),
         policy,
         on_failed=lambda platform_id: stats.add(f"deliveries_failed#{platform_id}"),

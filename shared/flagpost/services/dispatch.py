@@ -1,7 +1,9 @@
-"""Turns item status changes (from the items table's stream) into feed entries and push jobs.
+"""Turns item status changes (from the items table's stream) into feed entries and delivery jobs.
 
-confirmed -> an `upsert` entry for every platform the item is routed to;
-retracted -> a `retract` entry for every platform that received the upsert.
+confirmed -> an `upsert` entry for every platform the item is routed to, carrying the DSA Art. 16(2)
+notice built now from the item and its reports (`flagpost.domain.models.notice`);
+retracted -> a `retract` entry, carrying the withdrawal, for every platform that received the upsert.
+The notice's explanations (the flaggers' free text) are kept apart with the text retention.
 A stream batch is planned record by record (`plan`), then appended platform by platform (`flush`):
 one conditional transaction per platform and chunk, so shards appending to one feed contend once
 per batch. Appends are idempotent, so a batch retried after a partial failure adds nothing twice;
@@ -15,13 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from flagpost.domain.errors import UnavailableError
-from flagpost.domain.models.feed import Op
+from flagpost.domain.models.feed import Channel, Op
+from flagpost.domain.models.notice import MAX_EXPLANATIONS, Notifier, build_notice
 from flagpost.domain.models.platform_item import platform_view
 from flagpost.domain.models.principal import Principal
 from flagpost.domain.models.records import StreamChange
 from flagpost.domain.routing import route
 from flagpost.observability import logger
-from flagpost.services.ports import Feed, JobQueue, PrincipalDirectory
+from flagpost.services.ports import Feed, JobQueue, PrincipalDirectory, ReportReader
+
+# Reports read to build a notice: its explanations are the first few, its URL forms all of these.
+NOTICE_REPORTS = 200
 
 
 @dataclass(frozen=True)
@@ -41,12 +47,16 @@ class Dispatcher:
         feed: Feed,
         principals: PrincipalDirectory,
         jobs: JobQueue,
+        reports: ReportReader,
+        notifier: Notifier,
         *,
         on_routed: Callable[[str], None] | None = None,
     ) -> None:
         self.feed = feed
         self.principals = principals
         self.jobs = jobs
+        self.reports = reports
+        self.notifier = notifier
         self.on_routed = on_routed
 
     def platforms(self) -> list[Principal]:
@@ -62,12 +72,31 @@ class Dispatcher:
         if status == before or status not in ("confirmed", "retracted"):
             return []
         sequence_number = change.sequence_number
-        item = platform_view(new)
         if status == "confirmed":
             decisions = new.get("decisions") or []
             named = [p for d in decisions if d.get("decision") == "confirm" for p in d.get("platforms") or []]
-            return [Append(p, "upsert", item, sequence_number) for p in route(new["target"], named, self.platforms())]
-        return [Append(None, "retract", item, sequence_number)]
+            platforms = route(new["target"], named, self.platforms())
+            if not platforms:
+                return []
+            item = platform_view(new, self._notice(new))
+            return [Append(p, "upsert", item, sequence_number) for p in platforms]
+        return [Append(None, "retract", platform_view(new, self._notice(new)), sequence_number)]
+
+    def _notice(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The item's notice as of now; its explanations' texts are kept apart before any entry names it
+        (again, on a redelivered record: the same texts, a fresh retention)."""
+        item_id = record["item_id"]
+        reports, more = self.reports.reports(item_id, NOTICE_REPORTS)
+        notice, texts = build_notice(
+            record,
+            reports,
+            self.reports.descriptions([r.report_id for r in reports[:MAX_EXPLANATIONS]]),
+            self.notifier,
+            more_reports=more,
+        )
+        if texts:
+            self.feed.keep_notice_texts(item_id, texts)
+        return notice
 
     def _resolve(self, appends: Sequence[Append]) -> list[Append]:
         """Retractions to every platform the item went to: earlier batches' (the feed's ROUTE records)
@@ -104,17 +133,15 @@ class Dispatcher:
             platform = group[0].platform
             assert platform is not None
             logger.append_keys(platform_id=platform_id)
+            channels: list[Channel] = (["push"] if platform.endpoint else []) + (["email"] if platform.email else [])
             try:
-                entries = self.feed.append_batch(
-                    platform_id, [(a.op, a.item) for a in group], push=bool(platform.endpoint)
-                )
+                entries = self.feed.append_batch(platform_id, [(a.op, a.item) for a in group], channels=channels)
                 if self.on_routed is not None:
                     # Counted as soon as appended: a redelivered record finds its entry and counts nothing.
                     for append, (_, created) in zip(group, entries, strict=True):
                         if created and append.op == "upsert":
                             self.on_routed(platform_id)
-                if platform.endpoint:
-                    self.jobs.queue([e for e, _ in entries if e.delivery == "pending"])
+                self.jobs.queue([pending for e, _ in entries for pending in e.pending()])
             except UnavailableError as exc:
                 # Appended entries stay; the redelivered records find them and queue their pushes again.
                 logger.warning("feed append postponed; the stream resumes", extra={"error": str(exc)})

@@ -1,19 +1,21 @@
-"""Pushes feed entries to platform endpoints: signed, bounded in time, retried with backoff via SQS.
+"""Delivers feed entries on their channels (signed push, e-mail), retried with backoff via SQS.
 
-One job per (platform, seq, round). Outcomes of one attempt:
-- 2xx: delivered.
-- 4xx other than 408/429, a redirect, or an endpoint the SSRF guard refuses: permanent. The entry is
-  marked failed and parked in the DLQ at once (an alarm watches the DLQ).
-- 408, 429, 5xx, no answer (timeouts, refused connections), or a dependency unavailable before the
-  push: retryable. The job comes back after an exponential backoff with jitter (or the endpoint's
-  Retry-After). The last allowed attempt, or a round older than the age limit, marks it failed.
-The `webhook-id` is the entry's, so every retry and redelivery of one entry carries the same id.
-A failed entry is delivered again in a new round by `redeliver` or by redriving its parked job.
+One job per (platform, seq, channel, round); the channel (`flagpost.services.channels`) makes one
+attempt and says what it came to:
+- delivered (a 2xx; a message the mail service accepted).
+- failed for good (a 4xx other than 408/429, a redirect, an endpoint the SSRF guard refuses, a
+  message the mail service rejects): the entry is marked failed on that channel and parked in the DLQ
+  at once (an alarm watches the DLQ).
+- retry (408, 429, 5xx, no answer, a throttled or unavailable mail service, or a dependency
+  unavailable before sending): the job comes back after an exponential backoff with jitter (or the
+  endpoint's Retry-After). The last allowed attempt, or a round older than the age limit, marks it failed.
+The `webhook-id` (and the e-mail's Message-ID) is the entry's, so every retry and redelivery of one
+entry carries the same id. A failed entry is delivered again in a new round by `redeliver` or by
+redriving its parked job; each channel is retried and redelivered on its own.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import time
@@ -22,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flagpost.domain import webhooks
 from flagpost.domain.errors import (
     NotFoundError,
     PushRefusedError,
@@ -30,9 +31,9 @@ from flagpost.domain.errors import (
     UnavailableError,
     UnsafeEndpointError,
 )
-from flagpost.domain.models.feed import FeedEntry
+from flagpost.domain.models.feed import Attempt, Channel, FeedEntry
 from flagpost.observability import logger, metrics
-from flagpost.services.ports import Feed, JobQueue, PrincipalDirectory, Pusher
+from flagpost.services.ports import DeliveryChannel, Feed, JobQueue, PrincipalDirectory
 
 MAX_VISIBILITY_S = 12 * 3600
 _DELTA_SECONDS = re.compile(r"[0-9]{1,9}")
@@ -55,6 +56,7 @@ class Job:
     sent_at_s: float
     round: int = 0
     parked: bool = False
+    channel: Channel = "push"
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class Forwarder:
         self,
         feed: Feed,
         principals: PrincipalDirectory,
-        pusher: Pusher,
+        channels: dict[Channel, DeliveryChannel],
         jobs: JobQueue,
         policy: Policy,
         *,
@@ -89,15 +91,15 @@ class Forwarder:
     ) -> None:
         self.feed = feed
         self.principals = principals
-        self.pusher = pusher
+        self.channels = channels
         self.jobs = jobs
         self.policy = policy
         self.on_failed = on_failed
         self.clock = clock
 
     def deliver(self, job: Job) -> str:
-        """Push one entry. Returns the settled state; raises RetryLaterError for SQS to retry."""
-        entry = self.feed.entry(job.platform_id, job.seq)
+        """Deliver one entry on one channel. Returns the settled state; raises RetryLaterError for SQS to retry."""
+        entry = self.feed.entry(job.platform_id, job.seq, job.channel)
         if entry is None:
             return "missing"
         if job.parked:
@@ -106,7 +108,7 @@ class Forwarder:
             return entry.delivery  # a redelivered message for a settled entry
         if job.round < entry.round:
             return "stale"  # a message of an earlier round, superseded by a redelivery
-        logger.append_keys(correlation_id=entry.webhook_id(), item_id=entry.item.get("item_id"))
+        logger.append_keys(correlation_id=entry.webhook_id(), item_id=entry.item.get("item_id"), channel=entry.channel)
         # Attempts count per round (a redelivery gets a fresh budget) and are logged on across rounds.
         attempt = entry.attempt_offset + job.receive_count
         started = (
@@ -115,12 +117,12 @@ class Forwarder:
         too_old = self.clock() - started > self.policy.max_age_s
         last_attempt = job.receive_count >= self.policy.max_attempts or too_old
         try:
-            status, latency_ms, retry_after = self._push(entry)
+            sent = self._send(entry)
         except (UnsafeEndpointError, NotFoundError, PushRefusedError) as exc:
             return self._settle(entry, attempt, {"error": str(exc)}, "failed")
         except UnavailableError as exc:
             # KMS (the signing secret) or DynamoDB (the platform) failed before anything was sent.
-            logger.warning("push postponed: a dependency is unavailable", extra={"error": type(exc).__name__})
+            logger.warning("delivery postponed: a dependency is unavailable", extra={"error": type(exc).__name__})
             if last_attempt:
                 return self._settle(entry, attempt, {"error": "dependency unavailable"}, "failed")
             raise RetryLaterError(type(exc).__name__, self._backoff(attempt)) from None
@@ -130,30 +132,25 @@ class Forwarder:
                 return self._settle(entry, attempt, failure, "failed")
             self.feed.record_attempt(entry, attempt, failure, None)
             raise RetryLaterError(str(exc), self._backoff(attempt)) from None
-        result: dict[str, Any] = {"status": status, "latency_ms": latency_ms}
-        if 200 <= status < 300:
+        if sent.outcome == "delivered":
             metrics.add_metric(name="DeliveriesOk", unit="Count", value=1)
-            self.feed.record_attempt(entry, attempt, result, "delivered")
+            self.feed.record_attempt(entry, attempt, sent.log, "delivered")
             return "delivered"
-        if status in (408, 429) or status >= 500:
+        if sent.outcome == "retry":
             if last_attempt:
-                return self._settle(entry, attempt, result, "failed")
-            self.feed.record_attempt(entry, attempt, result, None)
-            raise RetryLaterError(f"HTTP {status}", self._backoff(attempt, retry_after))
-        return self._settle(entry, attempt, result, "failed")  # 3xx (never followed) and other 4xx
+                return self._settle(entry, attempt, sent.log, "failed")
+            self.feed.record_attempt(entry, attempt, sent.log, None)
+            raise RetryLaterError(f"{entry.channel}: {sent.log}", self._backoff(attempt, sent.retry_after))
+        return self._settle(entry, attempt, sent.log, "failed")
 
-    def _push(self, entry: FeedEntry) -> tuple[int, float, str | None]:
+    def _send(self, entry: FeedEntry) -> Attempt:
+        channel = self.channels.get(entry.channel)
+        if channel is None:
+            raise UnsafeEndpointError(f"this forwarder does not deliver by {entry.channel}")
         platform = self.principals.get(entry.platform_id)
-        if not platform.active or not platform.endpoint:
-            raise UnsafeEndpointError("the platform was revoked or has no endpoint any more")
-        self.pusher.check(platform.endpoint)
-        secrets = self.principals.signing_secrets(entry.platform_id)
-        if not secrets:
-            raise UnsafeEndpointError("the platform has no live signing secret")
-        body = json.dumps(entry.public(), separators=(",", ":")).encode()
-        # Signed with every live secret: a receiver still on the old one verifies during a rotation.
-        headers = {"content-type": "application/json", **webhooks.sign(body, secrets, entry.webhook_id())}
-        return self.pusher.post(platform.endpoint, body, headers)
+        if not platform.active:
+            raise UnsafeEndpointError("the platform was revoked")
+        return channel.send(platform, entry)
 
     def _backoff(self, attempt: int, retry_after: str | None = None) -> int:
         return backoff_s(attempt, self.policy.backoff_base_s, self.policy.backoff_max_s, retry_after)
@@ -163,13 +160,15 @@ class Forwarder:
         metrics.add_metric(name="DeliveriesFailed", unit="Count", value=1)
         if self.on_failed is not None:
             self.on_failed(entry.platform_id)
-        logger.warning("delivery failed", extra={"platform_id": entry.platform_id, "seq": entry.seq, **result})
+        logger.warning(
+            "delivery failed", extra={"platform_id": entry.platform_id, "seq": entry.seq, "channel": entry.channel, **result}
+        )
         self.jobs.park(entry)
         return state
 
     def _redrive(self, entry: FeedEntry) -> str:
         """A parked job an operator redrove from the DLQ: deliver its entry again, in a new round."""
-        requeued = self.feed.requeue(entry.platform_id, entry.seq)
+        requeued = self.feed.requeue(entry.platform_id, entry.seq, entry.channel)
         if requeued is None:
             return entry.delivery  # delivered meanwhile, or already requeued
         self.jobs.queue([requeued])
@@ -180,12 +179,14 @@ class Forwarder:
 
 
 def redeliver(feed: Feed, jobs: JobQueue, platform_id: str) -> int:
-    """Queue every failed entry of the platform again: a new round each, the same seq and webhook-id.
+    """Queue every failed delivery of the platform again, on its channel: a new round each, the same
+    seq, webhook-id and Message-ID.
 
     Returns how many were requeued. An entry delivered or requeued meanwhile is skipped, so two
     redeliveries at once requeue each entry once.
     """
-    requeued = [entry for entry in (feed.requeue(platform_id, seq) for seq in feed.failed(platform_id)) if entry]
+    failed = feed.failed(platform_id)
+    requeued = [entry for entry in (feed.requeue(platform_id, seq, channel) for seq, channel in failed) if entry]
     jobs.queue(requeued)
     logger.info("failed deliveries requeued", extra={"platform_id": platform_id, "requeued": len(requeued)})
     return len(requeued)

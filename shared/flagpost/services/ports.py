@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from flagpost.domain.ids import Submission
-from flagpost.domain.models.feed import FeedEntry, Op
+from flagpost.domain.models.feed import Attempt, Channel, FeedEntry, Op
 from flagpost.domain.models.outcome import OutcomeRecord
 from flagpost.domain.models.principal import IssuedCredentials, Principal, Role
 from flagpost.domain.models.records import HistoryRecord, ItemRecord, QueueEntry, ReportRecord
@@ -43,6 +43,7 @@ class PrincipalRegistry(PrincipalDirectory, Protocol):
         domains: list[str] | None = None,
         platform_ids: list[str] | None = None,
         endpoint: str | None = None,
+        email: list[str] | None = None,
     ) -> IssuedCredentials: ...
 
     def all(self) -> list[Principal]: ...
@@ -124,24 +125,34 @@ class OutcomeStore(Protocol):
 
 class Feed(Protocol):
     def append_batch(
-        self, platform_id: str, changes: Sequence[tuple[Op, dict[str, Any]]], *, push: bool
+        self, platform_id: str, changes: Sequence[tuple[Op, dict[str, Any]]], *, channels: Sequence[Channel] = ()
     ) -> list[tuple[FeedEntry, bool]]: ...
+
+    def keep_notice_texts(self, item_id: str, texts: Sequence[str | None]) -> None: ...
 
     def routed_platforms(self, item_id: str) -> Mapping[str, int]: ...
 
     def read(self, platform_id: str, after: int, limit: int) -> list[FeedEntry]: ...
 
-    def entry(self, platform_id: str, seq: int) -> FeedEntry | None: ...
+    def entry(self, platform_id: str, seq: int, channel: Channel = "push") -> FeedEntry | None: ...
 
     def record_attempt(self, entry: FeedEntry, attempt: int, result: dict[str, Any], delivery: str | None) -> None: ...
 
-    def failed(self, platform_id: str) -> list[int]: ...
+    def failed(self, platform_id: str) -> list[tuple[int, Channel]]: ...
 
-    def requeue(self, platform_id: str, seq: int) -> FeedEntry | None: ...
+    def requeue(self, platform_id: str, seq: int, channel: Channel = "push") -> FeedEntry | None: ...
+
+
+class ReportReader(Protocol):
+    """An item's reports and the texts still kept: what a notice quotes (never fetched content)."""
+
+    def reports(self, item_id: str, limit: int) -> tuple[list[ReportRecord], bool]: ...
+
+    def descriptions(self, report_ids: Sequence[str]) -> dict[str, str]: ...
 
 
 class JobQueue(Protocol):
-    """The forward queue: a push job per entry and round; failed ones parked, retries postponed."""
+    """The forward queue: a job per entry, channel and round; failed ones parked, retries postponed."""
 
     def queue(self, entries: Sequence[FeedEntry]) -> None: ...
 
@@ -150,12 +161,30 @@ class JobQueue(Protocol):
     def postpone(self, receipt_handle: str, delay_s: int) -> None: ...
 
 
+class DeliveryChannel(Protocol):
+    """One way an entry reaches a platform (push, e-mail): one attempt, classified.
+
+    Raises UnsafeEndpointError, NotFoundError or PushRefusedError when the attempt must not be
+    retried, UnavailableError when a dependency failed before anything was sent, PushTransportError
+    when the receiver gave no answer (both retried later).
+    """
+
+    def send(self, platform: Principal, entry: FeedEntry) -> Attempt: ...
+
+
 class Pusher(Protocol):
     """Sends one signed entry to an endpoint: (HTTP status, latency in ms, Retry-After header)."""
 
     def check(self, endpoint: str) -> None: ...
 
     def post(self, endpoint: str, body: bytes, headers: dict[str, str]) -> tuple[int, float, str | None]: ...
+
+
+class Mailer(Protocol):
+    """Sends one raw MIME message; returns the provider's message id. PushTransportError when it may
+    be tried again (throttled, unavailable), PushRefusedError when it never will (rejected)."""
+
+    def send(self, sender: str, recipients: Sequence[str], raw: bytes) -> str: ...
 
 
 # ----------------------------------------------------------------------- stats

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
@@ -16,16 +17,20 @@ from flagpost.adapters.http.problems import problem_responses
 from flagpost.domain.errors import MalformedInputError
 from flagpost.domain.models.feed import InvalidCursorError, decode_cursor, encode_cursor
 from flagpost.domain.models.outcome import OutcomeIn, OutcomeOut
+from flagpost.domain.models.platform_item import PlatformItem
 from flagpost.services.outcomes import OutcomeService
 from flagpost.services.ports import Feed
 
 router = Router()  # type: ignore[no-untyped-call]
+# A Lambda answers with at most 6 MB: a page stops short of this many bytes of entries (notices with
+# long explanations are large), and the cursor resumes after the last entry it holds.
+FEED_PAGE_BYTES = 4 * 1024 * 1024
 
 
 class Entry(BaseModel):
     seq: int
     op: str
-    item: dict[str, object]
+    item: PlatformItem
 
 
 class FeedPage(BaseModel):
@@ -50,7 +55,12 @@ def read_feed(
         after = decode_cursor(cursor)
     except InvalidCursorError:
         raise MalformedInputError("The cursor is not one this feed gave out.") from None
-    entries = feed.read(platform.id, after, limit)
+    entries, size = [], 0
+    for entry in feed.read(platform.id, after, limit):
+        size += len(json.dumps(entry.public(), separators=(",", ":")))
+        if entries and size > FEED_PAGE_BYTES:
+            break
+        entries.append(entry)
     last = entries[-1].seq if entries else after
     return FeedPage(entries=[Entry(**e.public()) for e in entries], next_cursor=encode_cursor(last))
 
