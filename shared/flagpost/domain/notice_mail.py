@@ -114,11 +114,15 @@ def _sections(entry: FeedEntry, notice: dict[str, Any]) -> list[tuple[str, list[
         ("Trusted flagger", notice.get("trusted_flagger", "")),
         ("Good faith", notice.get("good_faith", "")),
     ]
-    keys = [(k, ", ".join(v) if isinstance(v, list) else str(v)) for k, v in notice.get("statement_of_reasons", {}).items()]
+    keys = [
+        (k, ", ".join(v) if isinstance(v, list) else str(v)) for k, v in notice.get("statement_of_reasons", {}).items()
+    ]
     sections = [("Where: the exact electronic location", where), ("Why: the explanation", why)]
     if notice.get("withdrawal"):
         withdrawal = notice["withdrawal"]
-        sections.insert(0, ("Withdrawal", [("Withdrawn at", withdrawal.get("withdrawn_at", "")), ("", withdrawal["statement"])]))
+        sections.insert(
+            0, ("Withdrawal", [("Withdrawn at", withdrawal.get("withdrawn_at", "")), ("", withdrawal["statement"])])
+        )
     sections += [("Who sends it", sender), ("For your statement of reasons (DSA Transparency Database)", keys)]
     return sections
 
@@ -174,7 +178,9 @@ def html_text(entry: FeedEntry, notice: dict[str, Any]) -> str:
                     f' (defanged: <code dir="ltr">{esc(visible(defang(value[1])))}</code>)</dd>'
                 )
             elif isinstance(value, tuple):
-                out.append(f'<dd><div dir="auto" style="white-space: pre-wrap">{esc(visible(value[1], lines=True))}</div></dd>')
+                out.append(
+                    f'<dd><div dir="auto" style="white-space: pre-wrap">{esc(visible(value[1], lines=True))}</div></dd>'
+                )
             else:
                 out.append(f'<dd dir="auto">{esc(visible(str(value)))}</dd>')
         out.append("</dl>")

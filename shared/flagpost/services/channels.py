@@ -60,5 +60,9 @@ class EmailChannel:
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
         return Attempt(
             "delivered",
-            {"message_id": message_id(entry, self.notifier.email), "provider_message_id": sent_id, "latency_ms": latency_ms},
+            {
+                "message_id": message_id(entry, self.notifier.email),
+                "provider_message_id": sent_id,
+                "latency_ms": latency_ms,
+            },
         )

@@ -133,7 +133,11 @@ class Dispatcher:
             platform = group[0].platform
             assert platform is not None
             logger.append_keys(platform_id=platform_id)
-            channels: list[Channel] = (["push"] if platform.endpoint else []) + (["email"] if platform.email else [])
+            channels: list[Channel] = []
+            if platform.endpoint:
+                channels.append("push")
+            if platform.email:
+                channels.append("email")
             try:
                 entries = self.feed.append_batch(platform_id, [(a.op, a.item) for a in group], channels=channels)
                 if self.on_routed is not None:

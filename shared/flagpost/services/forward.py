@@ -161,7 +161,8 @@ class Forwarder:
         if self.on_failed is not None:
             self.on_failed(entry.platform_id)
         logger.warning(
-            "delivery failed", extra={"platform_id": entry.platform_id, "seq": entry.seq, "channel": entry.channel, **result}
+            "delivery failed",
+            extra={"platform_id": entry.platform_id, "seq": entry.seq, "channel": entry.channel, **result},
         )
         self.jobs.park(entry)
         return state

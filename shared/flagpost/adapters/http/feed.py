@@ -15,7 +15,7 @@ from flagpost.adapters.http.auth import BEARER_SECURITY
 from flagpost.adapters.http.params import ItemId
 from flagpost.adapters.http.problems import problem_responses
 from flagpost.domain.errors import MalformedInputError
-from flagpost.domain.models.feed import InvalidCursorError, decode_cursor, encode_cursor
+from flagpost.domain.models.feed import FeedEntry, InvalidCursorError, decode_cursor, encode_cursor
 from flagpost.domain.models.outcome import OutcomeIn, OutcomeOut
 from flagpost.domain.models.platform_item import PlatformItem
 from flagpost.services.outcomes import OutcomeService
@@ -55,7 +55,8 @@ def read_feed(
         after = decode_cursor(cursor)
     except InvalidCursorError:
         raise MalformedInputError("The cursor is not one this feed gave out.") from None
-    entries, size = [], 0
+    entries: list[FeedEntry] = []
+    size = 0
     for entry in feed.read(platform.id, after, limit):
         size += len(json.dumps(entry.public(), separators=(",", ":")))
         if entries and size > FEED_PAGE_BYTES:

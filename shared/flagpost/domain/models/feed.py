@@ -121,7 +121,9 @@ class PushJob(BaseModel):
 
     @classmethod
     def of(cls, entry: FeedEntry, *, parked: bool = False) -> PushJob:
-        return cls(platform_id=entry.platform_id, seq=entry.seq, round=entry.round, parked=parked, channel=entry.channel)
+        return cls(
+            platform_id=entry.platform_id, seq=entry.seq, round=entry.round, parked=parked, channel=entry.channel
+        )
 
     def body(self) -> str:
         # A push in round 0, not parked: {"platform_id", "seq"}, as before there were channels.

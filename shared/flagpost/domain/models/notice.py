@@ -36,8 +36,14 @@ CATEGORY_POINTS: dict[Category, tuple[str, str]] = {
         "incites the commission of a terrorist offence (Directive (EU) 2017/541, Art. 3(1)(a)-(i)), "
         "such as by the glorification of terrorist acts",
     ),
-    Category.SOLICITATION: ("b", "solicits a person or a group of persons to commit or contribute to a terrorist offence"),
-    Category.RECRUITMENT: ("c", "solicits a person or a group of persons to participate in the activities of a terrorist group"),
+    Category.SOLICITATION: (
+        "b",
+        "solicits a person or a group of persons to commit or contribute to a terrorist offence",
+    ),
+    Category.RECRUITMENT: (
+        "c",
+        "solicits a person or a group of persons to participate in the activities of a terrorist group",
+    ),
     Category.INSTRUCTION: (
         "d",
         "provides instruction on the making or use of explosives, firearms, other weapons or noxious or hazardous "
@@ -163,8 +169,7 @@ def build_notice(
             category_meaning=CATEGORY_POINTS[category][1],
             report_count=int(record.get("report_count", len(reports))),
             reports=[
-                ReportedExplanation(received_at=r.received_at, language=r.language, entity=r.entity)
-                for r in quoted
+                ReportedExplanation(received_at=r.received_at, language=r.language, entity=r.entity) for r in quoted
             ],
         ),
         location=Location(
