@@ -83,8 +83,8 @@ class Dispatcher:
         return [Append(None, "retract", platform_view(new, self._notice(new)), sequence_number)]
 
     def _notice(self, record: dict[str, Any]) -> dict[str, Any]:
-        """The item's notice as of now; its explanations' texts are kept apart before any entry names it
-        (again, on a redelivered record: the same texts, a fresh retention)."""
+        """The item's notice as of now; its explanations' texts are kept apart (as long as the reports'
+        own texts) before any entry names them."""
         item_id = record["item_id"]
         reports, more = self.reports.reports(item_id, NOTICE_REPORTS)
         notice, texts = build_notice(
@@ -95,7 +95,7 @@ class Dispatcher:
             more_reports=more,
         )
         if texts:
-            self.feed.keep_notice_texts(item_id, texts)
+            self.feed.keep_notice_texts(item_id, notice, texts)
         return notice
 
     def _resolve(self, appends: Sequence[Append]) -> list[Append]:

@@ -67,8 +67,12 @@ class DeliveryLog:
 
     def entry(self, platform_id: str, seq: int, channel: Channel = "push") -> FeedEntry | None:
         """The entry as `channel` sees it, its notice whole (`FeedStore` joins the notice's texts)."""
+        found = self._stored_entry(platform_id, seq, channel)
+        return self.with_notice_texts([found])[0] if found else None
+
+    def _stored_entry(self, platform_id: str, seq: int, channel: Channel) -> FeedEntry | None:
         record = self.table.get({"pk": f"FEED#{platform_id}", "sk": seq_key(seq)})
-        return self.with_notice_texts([entry_of(record, channel)])[0] if record else None
+        return entry_of(record, channel) if record else None
 
     def with_notice_texts(self, entries: list[FeedEntry]) -> list[FeedEntry]:
         return entries
@@ -170,7 +174,8 @@ class DeliveryLog:
             # Delivered or requeued meanwhile, or never failed: only a stale listing may be left to drop.
             self._drop_stale_listing(key, listing, attr(channel, "delivery"))
             return None
-        return self.entry(platform_id, seq, channel)
+        # Only its keys and round are queued: the forwarder reads the entry whole when it delivers it.
+        return self._stored_entry(platform_id, seq, channel)
 
     def _drop_stale_listing(self, key: dict[str, Any], listing: dict[str, Any], delivery_attr: str) -> None:
         still_not_failed = {

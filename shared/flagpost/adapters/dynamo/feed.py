@@ -28,7 +28,7 @@ from flagpost.adapters.dynamo.client import Table, jitter, to_item
 from flagpost.adapters.dynamo.deliveries import DeliveryLog, attr, entry_of, now_iso, seq_key
 from flagpost.domain.errors import UnavailableError, WriteConflictError
 from flagpost.domain.models.feed import Channel, FeedEntry, Op
-from flagpost.domain.models.notice import with_texts
+from flagpost.domain.models.notice import received_at, with_texts
 
 # A transaction holds at most 100 actions: the counter, then an entry, a marker and a route per change.
 APPEND_CHUNK = 30
@@ -63,23 +63,31 @@ class FeedStore(DeliveryLog):
         ((entry, created),) = self.append_batch(platform_id, [(op, item)], channels=channels)
         return entry, created
 
-    def keep_notice_texts(self, item_id: str, texts: Sequence[str | None]) -> None:
-        """The explanations of an item's notice, kept for the text retention period from now."""
-        expires = int((self._now() + timedelta(days=self.text_retention_days)).timestamp())
+    def keep_notice_texts(self, item_id: str, notice: dict[str, Any], texts: Sequence[str | None]) -> None:
+        """The explanations quoted by an item's notice, kept as long as the reports' own texts: until
+        the text retention has passed since the last quoted report was received."""
+        quoted = notice.get("explanation", {}).get("reports") or []
+        if not quoted:
+            return
+        last = max(received_at(r) for r in quoted)
+        expires = int((last + timedelta(days=self.text_retention_days)).timestamp())
         record = {"pk": f"NOTICE#{item_id}", "sk": "TEXT", "texts": list(texts), "expires_at": expires}
         self.table.call("put_item", TableName=self.table.name, Item=to_item(record))
 
     def with_notice_texts(self, entries: list[FeedEntry]) -> list[FeedEntry]:
-        """The entries with their notices' explanations (null once the texts expired)."""
+        """The entries with their notices' explanations (null once a text's retention passed)."""
         wanted = sorted({e.item["item_id"] for e in entries if _quotes(e.item)})
         if not wanted:
             return entries
-        now = int(self._now().timestamp())
+        now = self._now()
         found = self.table.batch_get([{"pk": f"NOTICE#{item_id}", "sk": "TEXT"} for item_id in wanted])
-        # DynamoDB deletes expired records within days, not at once: what expired is never shown.
-        texts = {r["pk"].removeprefix("NOTICE#"): r.get("texts") for r in found if int(r["expires_at"]) > now}
+        texts = {r["pk"].removeprefix("NOTICE#"): r.get("texts") for r in found}
+        # DynamoDB's TTL deletes expired records within days, not at once: what expired is never shown.
+        kept_since = now - timedelta(days=self.text_retention_days)
         return [
-            replace(e, item={**e.item, "notice": with_texts(e.item["notice"], texts.get(e.item["item_id"]))})
+            replace(
+                e, item={**e.item, "notice": with_texts(e.item["notice"], texts.get(e.item["item_id"]), kept_since)}
+            )
             if _quotes(e.item)
             else e
             for e in entries

@@ -8,7 +8,8 @@ plus the DSA Transparency Database keys a platform files its statement of reason
 flagger id or internal note is ever part of it. A retraction carries a withdrawal of the same shape.
 
 The flaggers' explanations are free text: the feed entry keeps the notice without them and they live
-in a record of their own that expires (`texts`), so `description` reads null once retention passed.
+in a record of their own that expires with the reports' own texts (each is shown until its report's
+text retention passed, then `description` reads null).
 """
 
 from __future__ import annotations
@@ -194,11 +195,20 @@ def build_notice(
     return notice.model_dump(mode="json", exclude_none=True), texts
 
 
-def with_texts(notice: dict[str, Any], texts: Sequence[str | None] | None) -> dict[str, Any]:
-    """The notice with its explanations' texts put back (null where they expired or were never kept)."""
+def with_texts(notice: dict[str, Any], texts: Sequence[str | None] | None, kept_since: datetime) -> dict[str, Any]:
+    """The notice with its explanations' texts put back: null where a text was never kept, or where its
+    report was received before `kept_since` (the texts live as long as the reports' own texts)."""
     reports = notice.get("explanation", {}).get("reports")
     if not reports:
         return notice
     texts = list(texts or [])
-    filled = [{**r, "description": texts[n] if n < len(texts) else None} for n, r in enumerate(reports)]
+    filled = [
+        {**r, "description": texts[n] if n < len(texts) and received_at(r) >= kept_since else None}
+        for n, r in enumerate(reports)
+    ]
     return {**notice, "explanation": {**notice["explanation"], "reports": filled}}
+
+
+def received_at(quoted: Mapping[str, Any]) -> datetime:
+    """When a quoted report was received (the notice keeps it as RFC 3339 text)."""
+    return datetime.fromisoformat(str(quoted["received_at"]).replace("Z", "+00:00"))
