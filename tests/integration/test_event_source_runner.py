@@ -18,9 +18,9 @@ from moto import mock_aws
 from waiting import wait_until  # type: ignore[import-not-found]
 
 from flagpost_local.event_sources import start_event_sources
-from flagpost_local.stack import LOCAL_PARAMETERS
 from flagpost_local.provision import provision
 from flagpost_local.runtime import FunctionRuntime
+from flagpost_local.stack import LOCAL_PARAMETERS
 from flagpost_local.template import Template
 
 BODY: dict[str, Any] = {

@@ -36,7 +36,8 @@ class SesMailer:
 
     @property
     def sesv2(self) -> Any:
-        return self._sesv2 or aws.client("sesv2")
+        # One call, one attempt: the forwarder retries with its own backoff and logs every attempt.
+        return self._sesv2 or aws.single_attempt_client("sesv2")
 
     def send(self, sender: str, recipients: Sequence[str], raw: bytes) -> str:
         """Send `raw` (a whole MIME message) from `sender`; SES's message id."""

@@ -11,6 +11,7 @@ replaces Message-ID when it sends: `X-Flagpost-Notice-Id` carries the same id th
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -85,6 +86,13 @@ def compose(entry: FeedEntry, *, notifier: Notifier, recipients: Sequence[str], 
     message.add_alternative(html_text(entry, notice), subtype="html", charset="utf-8")
     document = json.dumps(entry.public(), ensure_ascii=False, indent=2, sort_keys=True).encode()
     message.add_attachment(document, maintype="application", subtype="json", filename=f"{entry.webhook_id()}.json")
+    # Boundaries of our own (the generator draws random ones), so that a retry is the same message byte
+    # for byte. "=_" never occurs in base64 or quoted-printable text, so no part can contain them.
+    token = hashlib.sha256(entry.webhook_id().encode()).hexdigest()[:24]
+    message.set_boundary(f"=_fp_mixed_{token}")
+    for part in message.iter_parts():
+        if part.is_multipart():
+            part.set_boundary(f"=_fp_alt_{token}")
     return message
 
 

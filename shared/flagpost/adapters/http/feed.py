@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from flagpost.adapters.http import deps
 from flagpost.adapters.http.auth import BEARER_SECURITY
@@ -17,7 +17,6 @@ from flagpost.adapters.http.problems import problem_responses
 from flagpost.domain.errors import MalformedInputError
 from flagpost.domain.models.feed import FeedEntry, InvalidCursorError, decode_cursor, encode_cursor
 from flagpost.domain.models.outcome import OutcomeIn, OutcomeOut
-from flagpost.domain.models.platform_item import PlatformItem
 from flagpost.services.outcomes import OutcomeService
 from flagpost.services.ports import Feed
 
@@ -30,7 +29,10 @@ FEED_PAGE_BYTES = 4 * 1024 * 1024
 class Entry(BaseModel):
     seq: int
     op: str
-    item: PlatformItem
+    # The stored view verbatim, byte for byte what the push and the e-mail's attachment carry.
+    item: dict[str, object] = Field(
+        description="the platform's view of the item with its DSA Art. 16(2) notice (docs/contract.md)"
+    )
 
 
 class FeedPage(BaseModel):
