@@ -7,8 +7,9 @@ attempt and says what it came to:
   message the mail service rejects): the entry is marked failed on that channel and parked in the DLQ
   at once (an alarm watches the DLQ).
 - retry (408, 429, 5xx, no answer, a throttled or unavailable mail service, or a dependency
-  unavailable before sending): the job comes back after an exponential backoff with jitter (or the
-  endpoint's Retry-After). The last allowed attempt, or a round older than the age limit, marks it failed.
+  unavailable before sending): the job comes back after an exponential backoff with jitter, or the
+  endpoint's Retry-After when that is longer. The last allowed attempt, or a round older than the
+  age limit, marks it failed.
 The `webhook-id` (and the e-mail's Message-ID) is the entry's, so every retry and redelivery of one
 entry carries the same id. A failed entry is delivered again in a new round by `redeliver` or by
 redriving its parked job; each channel is retried and redelivered on its own.
@@ -68,13 +69,18 @@ class Policy:
 
 
 def backoff_s(attempt: int, base: float, cap: int = MAX_VISIBILITY_S, retry_after: str | None = None) -> int:
-    """Full-jitter exponential backoff, or the endpoint's Retry-After (seconds) when it sent one."""
+    """Full-jitter exponential backoff for this attempt; the endpoint's Retry-After (seconds) is a lower bound.
+
+    A short Retry-After (1 s, 0) therefore never spends the attempt budget faster than the backoff
+    would; a longer one is honoured up to SQS's longest visibility (12 h).
+    """
+    ceiling = min(cap, MAX_VISIBILITY_S, base * 2 ** max(0, attempt - 1))
+    delay = max(1, int(random.uniform(ceiling / 2, ceiling)))  # noqa: S311 - jitter, not security
     # Delta-seconds only, in ASCII digits (str.isdigit would also take "²", which int() refuses);
     # an HTTP-date or anything else is ignored and the backoff applies.
     if retry_after and _DELTA_SECONDS.fullmatch(retry_after.strip()):
-        return min(MAX_VISIBILITY_S, max(1, int(retry_after.strip())))
-    ceiling = min(cap, MAX_VISIBILITY_S, base * 2 ** max(0, attempt - 1))
-    return max(1, int(random.uniform(ceiling / 2, ceiling)))  # noqa: S311 - jitter, not security
+        delay = max(delay, int(retry_after.strip()))
+    return min(MAX_VISIBILITY_S, delay)
 
 
 class Forwarder:
