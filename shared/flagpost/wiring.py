@@ -213,6 +213,7 @@ def dispatcher() -> Dispatcher:
 
 @lazy
 def forwarder() -> Forwarder:
+    from flagpost.adapters.dynamo.circuit import DynamoCircuitBreaker
     from flagpost.adapters.push import HttpPusher
     from flagpost.adapters.ses import SesMailer
     from flagpost.services.channels import EmailChannel, PushChannel
@@ -240,6 +241,14 @@ def forwarder() -> Forwarder:
         job_queue(),
         policy,
         on_failed=lambda platform_id: stats.add(f"deliveries_failed#{platform_id}"),
+        breaker=DynamoCircuitBreaker(
+            feed_table(),
+            threshold=config.forward_breaker_failures,
+            cooldown_s=config.forward_breaker_cooldown_seconds,
+            cooldown_max_s=config.forward_breaker_cooldown_max_seconds,
+            # A probe holds the half-open circuit for as long as a push can take, and then some.
+            probe_lease_s=2 * config.push_total_timeout_seconds + 5,
+        ),
     )
 
 

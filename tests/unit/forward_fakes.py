@@ -9,6 +9,7 @@ from typing import Any
 from flagpost.domain.models.feed import Attempt, ChannelState, FeedEntry
 from flagpost.domain.models.principal import Principal, Role
 from flagpost.services.forward import Forwarder, Job, Policy
+from flagpost.services.ports import Admission
 
 CREATED = datetime(2026, 11, 30, tzinfo=UTC)
 
@@ -28,19 +29,19 @@ class FakeFeed:
             self.state = ChannelState(delivery=delivery)
 
     def job(self, receive_count: int, attempts: int = 0) -> Job:
-        return Job(self.platform_id, 1, "rh", receive_count, CREATED.timestamp())
+        return Job(self.platform_id, 1, "rh", receive_count, CREATED.timestamp(), attempts=attempts)
 
 
 class FakeJobs:
     def __init__(self) -> None:
         self.parked: list[FeedEntry] = []
-        self.deferred: list[tuple[Job, int]] = []
+        self.deferred: list[tuple[FeedEntry, int, int]] = []
 
     def park(self, entry: FeedEntry) -> None:
         self.parked.append(entry)
 
-    def defer(self, job: Job, delay_s: int) -> None:
-        self.deferred.append((job, delay_s))
+    def defer(self, entry: FeedEntry, attempts: int, delay_s: int) -> None:
+        self.deferred.append((entry, attempts, delay_s))
 
 
 class FakePrincipals:
@@ -62,3 +63,21 @@ class ScriptedChannel:
 
 def forwarder_for(feed: FakeFeed, jobs: FakeJobs, channel: ScriptedChannel, **kw: Any) -> Forwarder:
     return Forwarder(feed, FakePrincipals(), {"push": channel}, jobs, Policy(), **kw)  # type: ignore[arg-type]
+
+
+class FakeBreaker:
+    """A circuit that is open for `wait_s` (0: closed); records what the forwarder told it."""
+
+    def __init__(self, wait_s: float = 0.0, failing: bool = False) -> None:
+        self.wait_s, self.failing = wait_s, failing
+        self.failures = 0
+        self.successes = 0
+
+    def admit(self, platform_id: str, now: float) -> Admission:
+        return Admission(wait_s=self.wait_s, failing=self.failing or self.wait_s > 0)
+
+    def failed(self, platform_id: str, now: float) -> None:
+        self.failures += 1
+
+    def succeeded(self, platform_id: str) -> None:
+        self.successes += 1
