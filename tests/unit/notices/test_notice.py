@@ -113,3 +113,14 @@ def test_explanations_are_shown_only_while_their_reports_texts_are_kept() -> Non
     shown = with_texts(notice, texts, T0 + timedelta(minutes=1, seconds=30))
     assert [r["description"] for r in shown["explanation"]["reports"]] == [None, "b", "c"]
     assert [r["description"] for r in with_texts(notice, None, T0)["explanation"]["reports"]] == [None] * 3
+
+
+def test_a_notice_without_optional_facts_is_still_a_valid_platform_view() -> None:
+    """A retraction without its time and a target without a canonical URL: the stored (null-free)
+    notice validates as the platform's view, as the dispatcher builds it."""
+    target = {"platform": "web", "type": "page", "id": "example.org/x"}
+    stored = record(status="retracted", target=target)
+    notice, _ = build_notice(stored, REPORTS, {}, NOTIFIER)
+    view = platform_view(stored, notice)
+    assert view["notice"]["withdrawal"]["statement"]
+    assert "canonical_url" not in view["notice"]["location"]
