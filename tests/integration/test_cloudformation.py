@@ -166,7 +166,8 @@ def test_translated_non_lambda_resources_are_created_by_cloudformation(cfn: dict
             Parameters=[
                 {"ParameterKey": "Stage", "ParameterValue": "ci"},
                 {"ParameterKey": "AlarmEmail", "ParameterValue": "alarms@example.org"},
-                *({"ParameterKey": k, "ParameterValue": v} for k, v in OPERATOR.items()),
+                {"ParameterKey": "OperatorName", "ParameterValue": OPERATOR["OperatorName"]},
+                {"ParameterKey": "OperatorEmail", "ParameterValue": OPERATOR["OperatorEmail"]},
             ],
             Capabilities=["CAPABILITY_IAM"],
         )

@@ -71,7 +71,8 @@ def subject(entry: FeedEntry) -> str:
 def compose(entry: FeedEntry, *, notifier: Notifier, recipients: Sequence[str], platform_name: str) -> EmailMessage:
     """The whole message, ready for `as_bytes()` (CRLF, lines within RFC 5322's limit)."""
     notice = entry.item.get("notice") or {}
-    message = EmailMessage(policy=SMTP)
+    # Headers unfolded up to RFC 5322's hard limit, so that the subject reads on one line in a raw .eml.
+    message = EmailMessage(policy=SMTP.clone(max_line_length=998))
     message["From"] = Address(display_name=header_text(notifier.name), addr_spec=notifier.email)
     message["To"] = [Address(display_name=header_text(platform_name), addr_spec=a) for a in recipients]
     message["Reply-To"] = Address(display_name=header_text(notifier.name), addr_spec=notifier.email)

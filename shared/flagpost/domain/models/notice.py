@@ -93,7 +93,9 @@ class Explanation(BaseModel):
 
 
 class Location(BaseModel):
-    canonical_url: str | None = Field(description="the content's canonical URL (null for targets without one)")
+    canonical_url: str | None = Field(
+        default=None, description="the content's canonical URL (absent for targets without one)"
+    )
     reported_urls: list[str] = Field(description="every URL form the flaggers reported, as they wrote it")
     more_reported_urls: bool = Field(default=False, description=f"more forms than the {MAX_REPORTED_URLS} listed")
     target: dict[str, Any] = Field(description="platform, type and id of the content")
@@ -109,7 +111,7 @@ class StatementOfReasonsKeys(BaseModel):
 
 
 class Withdrawal(BaseModel):
-    withdrawn_at: datetime | None
+    withdrawn_at: datetime | None = None
     statement: str
 
 
