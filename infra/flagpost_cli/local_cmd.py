@@ -22,16 +22,24 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--credentials-out", type=Path, help="write the demo principals' credentials here (JSON)")
     parser.add_argument("--template", type=Path, help="the SAM template (default: ./template.yaml)")
     parser.add_argument("--no-demo", action="store_true", help="create no demo principals")
+    parser.add_argument(
+        "--outbox",
+        type=Path,
+        help="write every notice e-mail sent here as an .eml file "
+        "(default: outbox/ beside --credentials-out, else .flagpost/outbox)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from flagpost_local.stack import LocalStack, default_template_path
 
+    outbox = args.outbox or (args.credentials_out.parent if args.credentials_out else Path(".flagpost")) / "outbox"
     stack = LocalStack(
         template_path=args.template or default_template_path(),
         port=args.port,
         demo=not args.no_demo,
+        outbox=outbox.resolve(),
     )
     stopping = threading.Event()
 
@@ -56,7 +64,12 @@ def run(args: argparse.Namespace) -> int:
     # The demo credentials first, the readiness line last: whoever waits for that line has seen them.
     print(json.dumps(creds, indent=2))
     # The emulator's endpoint too: `aws --endpoint-url` can inspect the tables, and benchmarks measure moto's floor.
-    ready = {"message": "flagpost local is up", "api": stack.url, "console": f"{stack.url}/console"}
+    ready = {
+        "message": "flagpost local is up",
+        "api": stack.url,
+        "console": f"{stack.url}/console",
+        "outbox": str(outbox),
+    }
     print(json.dumps({**ready, "emulator": os.environ.get("AWS_ENDPOINT_URL")}), flush=True)
     stopping.wait()
     stack.stop()

@@ -10,7 +10,7 @@ import requests
 
 from flagpost_cli.api_client import ApiClient, ApiError, fail, table
 
-COLUMNS = ["id", "role", "name", "status", "domains", "platform_ids", "endpoint", "created_at"]
+COLUMNS = ["id", "role", "name", "status", "domains", "platform_ids", "endpoint", "email", "created_at"]
 
 
 def register(subparsers: Any) -> None:
@@ -22,6 +22,13 @@ def register(subparsers: Any) -> None:
     create.add_argument("--domain", action="append", default=[], dest="domains", help="platforms: owned domain")
     create.add_argument("--platform-id", action="append", default=[], dest="platform_ids")
     create.add_argument("--endpoint", help="platforms: https URL that receives signed pushes")
+    create.add_argument(
+        "--email",
+        action="append",
+        default=[],
+        dest="emails",
+        help="platforms: address that receives each entry as an e-mail notice (repeatable, or a comma list)",
+    )
     create.add_argument("--json", action="store_true", help="print the JSON answer")
     actions.add_parser("list", help="list principals (never keys or secrets)").add_argument(
         "--json", action="store_true"
@@ -42,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
             body = {"role": args.role, "name": args.name, "domains": args.domains, "platform_ids": args.platform_ids}
             if args.endpoint:
                 body["endpoint"] = args.endpoint
+            emails = [a.strip() for given in args.emails for a in given.split(",") if a.strip()]
+            if emails:
+                body["email"] = emails
             out = client.call("POST", "/v1/admin/principals", body)
         elif args.action == "list":
             out = client.call("GET", "/v1/admin/principals")

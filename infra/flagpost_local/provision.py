@@ -2,8 +2,9 @@
 
 The template's own non-Lambda resources are handed to moto's CloudFormation, which resolves the
 intrinsics (Ref, GetAtt, Sub, conditions) exactly as it would the deployed stack. Each function's
-environment and event-source ARNs are resolved by adding them as stack outputs. Two things moto's
-CloudFormation skips silently are applied here directly: Secrets Manager secrets and DynamoDB TTL.
+environment and event-source ARNs are resolved by adding them as stack outputs. What moto's
+CloudFormation skips is applied here directly: Secrets Manager secrets, DynamoDB TTL, and SES e-mail
+identities (created, and so verified, in the emulator's SES: it refuses to send from anything else).
 """
 
 from __future__ import annotations
@@ -94,6 +95,11 @@ def provision(
             key = f"Src{len(wanted)}"
             outputs[key] = {"Value": source.arn_expr}
             wanted[key] = ("source", spec.logical_id, source.name)
+    identities = template.resources_of_type("AWS::SES::EmailIdentity")
+    for name, resource in identities.items():
+        key = f"Ses{len(wanted)}"
+        outputs[key] = {"Value": resource["Properties"]["EmailIdentity"]}
+        wanted[key] = ("physical", name, "")
     for name in resources:
         key = f"Phys{len(wanted)}"
         outputs[key] = {"Value": {"Ref": name}}
@@ -135,6 +141,9 @@ def provision(
             physical[owner] = resolved[key]
 
     _apply_ttl(template, session, physical)
+    sesv2 = session.client("sesv2")
+    for name in identities:
+        sesv2.create_email_identity(EmailIdentity=physical[name])
     return Stack(
         name=stack_name,
         physical_ids=physical,

@@ -19,12 +19,14 @@ from flagpost.domain.models.principal import IssuedCredentials, Role
 from flagpost_local import emulator
 from flagpost_local.event_sources import start_event_sources
 from flagpost_local.gateway import Gateway, GatewayServer
+from flagpost_local.outbox import Outbox
 from flagpost_local.provision import Stack, provision
 from flagpost_local.runtime import ProcessRuntime, merged_environment
 from flagpost_local.template import Template
 
 DEFAULT_REGION = "eu-west-1"
-LOCAL_PARAMETERS = {"Stage": "local"}
+# The operator named as the notifier in every notice, and the (emulated) SES identity notices come from.
+LOCAL_PARAMETERS = {"Stage": "local", "OperatorName": "Flagpost (local)", "OperatorEmail": "notices@flagpost.example"}
 
 # The demo cast `flagpost local` creates: enough to walk through every role.
 DEMO_PRINCIPALS: list[dict[str, Any]] = [
@@ -44,6 +46,8 @@ DEMO_PRINCIPALS: list[dict[str, Any]] = [
         "name": "Demo YouTube",
         "domains": ["youtube.com", "youtu.be", "youtube-nocookie.com"],
         "platform_ids": ["youtube"],
+        # Its notices arrive by e-mail too: `flagpost local` writes each to the outbox folder.
+        "email": ["abuse@youtube.example"],
     },
 ]
 
@@ -80,6 +84,8 @@ class LocalStack:
     region: str = DEFAULT_REGION
     log_stream: TextIO | None = None
     demo: bool = True
+    # Where every e-mail the emulator's SES sends is also written as an .eml file (None: nowhere).
+    outbox: Path | None = None
 
     template: Template = field(init=False)
     stack: Stack = field(init=False)
@@ -127,6 +133,11 @@ class LocalStack:
             self.credentials = self.create_demo_principals()
         self.credentials["api"] = self.url
         self._threads.extend(start_event_sources(self.template, self.stack, self.runtime, session, self._stop))
+        if self.outbox is not None:
+            outbox = Outbox(self.outbox, self.region)
+            writer = threading.Thread(target=outbox.run, args=(self._stop,), name="outbox", daemon=True)
+            writer.start()
+            self._threads.append(writer)
         serve = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
         serve.start()
         self._threads.append(serve)
@@ -138,7 +149,11 @@ class LocalStack:
         out: dict[str, Any] = {"admin": None, "flaggers": [], "reviewers": [], "platforms": []}
         for demo in DEMO_PRINCIPALS:
             issued = store.create(
-                demo["role"], demo["name"], domains=demo.get("domains"), platform_ids=demo.get("platform_ids")
+                demo["role"],
+                demo["name"],
+                domains=demo.get("domains"),
+                platform_ids=demo.get("platform_ids"),
+                email=demo.get("email"),
             )
             entry = _credential_entry(issued)
             if demo["role"] is Role.ADMIN:
@@ -175,4 +190,6 @@ def _credential_entry(issued: IssuedCredentials) -> dict[str, Any]:
         entry["secret"] = issued.secret
     if issued.principal.domains:
         entry["domains"] = issued.principal.domains
+    if issued.principal.email:
+        entry["email"] = issued.principal.email
     return entry

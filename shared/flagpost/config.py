@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     forward_max_age_seconds: int = Field(default=24 * 3600, gt=0)
     forward_backoff_base_seconds: float = Field(default=2.0, gt=0)
     forward_backoff_max_seconds: int = Field(default=900, ge=1, le=43200)
+    # A platform whose endpoint leaves this many pushes in a row unanswered is left alone for a
+    # cool-down (doubling each time it fails again, up to the max); its jobs wait without attempts.
+    forward_breaker_failures: int = Field(default=3, ge=1, le=100)
+    forward_breaker_cooldown_seconds: float = Field(default=30.0, gt=0)
+    forward_breaker_cooldown_max_seconds: float = Field(default=900.0, gt=0)
     push_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     push_read_timeout_seconds: float = Field(default=10.0, gt=0)
     # A push as a whole (connect, send, headers back): ForwardFunction handles 2 a batch in 30 s.
@@ -46,6 +51,10 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(default=600, ge=1, le=3600)
     # Per-flagger limit on reports accepted per minute (0 = unlimited).
     flagger_reports_per_minute: int = Field(default=6000, ge=0)
+    # The notifier of every DSA Art. 16 notice (template parameters OperatorName, OperatorEmail); notice
+    # e-mails are sent from OperatorEmail, the SES identity the template declares.
+    operator_name: str = Field(default="", max_length=200)
+    operator_email: str = Field(default="", max_length=254)
     # Only `flagpost local` sets this: lets platforms register http://127.0.0.1 endpoints.
     allow_loopback_endpoints: bool = False
 

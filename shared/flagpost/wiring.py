@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from flagpost.adapters.dynamo.stats import StatsStore
     from flagpost.adapters.dynamo.steps import DynamoStepLog
     from flagpost.adapters.sqs import SqsJobQueue
+    from flagpost.domain.models.notice import Notifier
     from flagpost.domain.models.principal import Role
     from flagpost.observability import LambdaHandler
     from flagpost.services.dispatch import Dispatcher
@@ -54,6 +55,14 @@ def _config(*required: str) -> Settings:
 
 def deadlines(config: Settings) -> Deadlines:
     return Deadlines(config.deadline_threat_to_life_s, config.deadline_crisis_s, config.deadline_standard_s)
+
+
+def notifier() -> Notifier:
+    """The operating organisation, named in every notice (and the sender of notice e-mails)."""
+    from flagpost.domain.models.notice import Notifier
+
+    config = _config("operator_name", "operator_email")
+    return Notifier(name=config.operator_name, email=config.operator_email)
 
 
 # ------------------------------------------------------------------------- tables
@@ -111,7 +120,7 @@ def outcome_store() -> DynamoOutcomeStore:
 def feed_store() -> FeedStore:
     from flagpost.adapters.dynamo.feed import FeedStore
 
-    return FeedStore(feed_table())
+    return FeedStore(feed_table(), text_retention_days=settings().text_retention_days)
 
 
 @lazy
@@ -219,12 +228,22 @@ def feed_acknowledger() -> FeedAcknowledger:
 def dispatcher() -> Dispatcher:
     from flagpost.services.dispatch import Dispatcher
 
-    return Dispatcher(feed_store(), principal_store(), job_queue(), steps=step_recorder())
+    return Dispatcher(
+        feed_store(),
+        principal_store(),
+        job_queue(),
+        review_store(),
+        notifier(),
+        steps=step_recorder(),
+    )
 
 
 @lazy
 def forwarder() -> Forwarder:
+    from flagpost.adapters.dynamo.circuit import DynamoCircuitBreaker
     from flagpost.adapters.push import HttpPusher
+    from flagpost.adapters.ses import SesMailer
+    from flagpost.services.channels import EmailChannel, PushChannel
     from flagpost.services.forward import Forwarder, Policy
 
     config = settings()
@@ -241,14 +260,23 @@ def forwarder() -> Forwarder:
         backoff_base_s=config.forward_backoff_base_seconds,
         backoff_max_s=config.forward_backoff_max_seconds,
     )
+    principals = principal_store()
     return Forwarder(
         feed_store(),
-        principal_store(),
-        pusher,
+        principals,
+        {"push": PushChannel(principals, pusher), "email": EmailChannel(SesMailer(), notifier())},
         job_queue(),
         policy,
         on_failed=lambda platform_id: stats.add(f"deliveries_failed#{platform_id}"),
         on_delivered=step_recorder().delivered,
+        breaker=DynamoCircuitBreaker(
+            feed_table(),
+            threshold=config.forward_breaker_failures,
+            cooldown_s=config.forward_breaker_cooldown_seconds,
+            cooldown_max_s=config.forward_breaker_cooldown_max_seconds,
+            # A probe holds the half-open circuit for as long as a push can take, and then some.
+            probe_lease_s=2 * config.push_total_timeout_seconds + 5,
+        ),
     )
 
 

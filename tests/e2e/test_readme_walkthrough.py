@@ -30,6 +30,8 @@ def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
         script = script.replace("API=http://127.0.0.1:8787", f"API={stack.api}")
         script = script.replace("C=.flagpost/credentials.json", f"C={stack.credentials_file}")
         script = script.replace("/tmp/reports.jsonl", str(tmp_path / "reports.jsonl"))
+        assert ".flagpost/outbox/" in script
+        script = script.replace(".flagpost/outbox/", f"{stack.credentials_file.parent}/outbox/")
         done = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],
             cwd=REPO,
@@ -45,6 +47,13 @@ def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
         assert '"decision":"confirm"' in out.replace(" ", "")
         assert '"outcome":"removed"' in out.replace(" ", "")
         assert "My platform" in out
+        assert "abuse@example.org" in out
+        # 4: the YouTube video's notice went out by e-mail too, and is in the outbox
+        assert re.search(
+            r"Subject: DSA Art\. 16 notice from a trusted flagger: terrorist content \(incitement\) on youtube",
+            out,
+            re.M,
+        ), out
         # 6: the stats and the yearly report count what the walkthrough did
         assert re.search(r"items 2\s+reports 3\s+overdue 0\s+failed deliveries 0", out), out
         assert re.search(r"^confirmed\s+1\s*$", out, re.M), out

@@ -28,6 +28,7 @@ from flagpost_local.harness import InProcessStack
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLAGPOST_FORWARD_BACKOFF_BASE_SECONDS", "1")
     monkeypatch.setenv("FLAGPOST_FORWARD_BACKOFF_MAX_SECONDS", "1")
+    monkeypatch.setenv("FLAGPOST_FORWARD_BREAKER_COOLDOWN_SECONDS", "1")
     lazy.reset()
 
 
@@ -91,7 +92,7 @@ def test_feed_is_exact_under_concurrent_appends(local_aws: InProcessStack) -> No
                 # how the threads are scheduled.
                 while True:
                     try:
-                        store.append_batch("pla_x", changes, push=False)  # type: ignore[arg-type]
+                        store.append_batch("pla_x", changes)  # type: ignore[arg-type]
                         break
                     except UnavailableError:
                         gave_up.append(worker)
@@ -131,11 +132,11 @@ def test_feed_is_exact_under_concurrent_appends(local_aws: InProcessStack) -> No
 
 def test_a_batch_that_repeats_appended_changes_adds_only_the_new_ones(local_aws: InProcessStack) -> None:
     store = FeedStore(Table(local_aws.stack.physical("FeedTable")))
-    store.append_batch("pla_z", [("upsert", {"item_id": "itm_a"}), ("upsert", {"item_id": "itm_b"})], push=False)
+    store.append_batch("pla_z", [("upsert", {"item_id": "itm_a"}), ("upsert", {"item_id": "itm_b"})])
     again = store.append_batch(
         "pla_z",
         [("upsert", {"item_id": "itm_b"}), ("upsert", {"item_id": "itm_c"}), ("retract", {"item_id": "itm_a"})],
-        push=False,
+        channels=(),
     )
     assert [(e.seq, created) for e, created in again] == [(2, False), (3, True), (4, True)]
     assert [e.item["item_id"] for e in store.read("pla_z", 0, 10)] == ["itm_a", "itm_b", "itm_c", "itm_a"]
@@ -143,8 +144,8 @@ def test_a_batch_that_repeats_appended_changes_adds_only_the_new_ones(local_aws:
 
 def test_appending_the_same_change_twice_adds_one_entry(local_aws: InProcessStack) -> None:
     store = FeedStore(Table(local_aws.stack.physical("FeedTable")))
-    first, created = store.append("pla_y", "upsert", {"item_id": "itm_1"}, push=False)
-    again, created_again = store.append("pla_y", "upsert", {"item_id": "itm_1"}, push=False)
+    first, created = store.append("pla_y", "upsert", {"item_id": "itm_1"})
+    again, created_again = store.append("pla_y", "upsert", {"item_id": "itm_1"})
     assert (created, created_again) == (True, False)
     assert first.seq == again.seq == 1
     assert [e.seq for e in store.read("pla_y", 0, 10)] == [1]

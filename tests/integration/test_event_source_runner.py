@@ -20,6 +20,7 @@ from waiting import wait_until  # type: ignore[import-not-found]
 from flagpost_local.event_sources import start_event_sources
 from flagpost_local.provision import provision
 from flagpost_local.runtime import FunctionRuntime
+from flagpost_local.stack import LOCAL_PARAMETERS
 from flagpost_local.template import Template
 
 BODY: dict[str, Any] = {
@@ -84,7 +85,7 @@ class Runner:
     def __init__(self, template: Template, session: boto3.session.Session) -> None:
         self.template = template
         self.session = session
-        self.stack = provision(template, session, stack_name="runner-test")
+        self.stack = provision(template, session, stack_name="runner-test", parameters=LOCAL_PARAMETERS)
         self.runtime = FunctionRuntime(template, "eu-west-1", log_stream=open("/dev/null", "w"))  # noqa: SIM115
         self.stop = threading.Event()
 

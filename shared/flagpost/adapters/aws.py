@@ -27,6 +27,14 @@ def client(service: str) -> Any:
     return _session().client(service, config=_CONFIG)  # type: ignore[call-overload]
 
 
+@lazy
+def single_attempt_client(service: str) -> Any:
+    """A client that makes each call once: for calls whose retries the caller schedules, counts and logs
+    itself (a notice e-mail: the forwarder's attempts and backoff, never the SDK's sleeps in between)."""
+    config = _CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    return _session().client(service, config=config)  # type: ignore[call-overload]
+
+
 # What AWS services answer when they cannot serve a call just now: throttling, internal errors,
 # dependencies timing out (DynamoDB, SQS, KMS and the generic codes). Anything else is a real refusal.
 TRANSIENT_CODES = frozenset(

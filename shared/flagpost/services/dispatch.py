@@ -1,7 +1,9 @@
-"""Turns item status changes (from the items table's stream) into feed entries and push jobs.
+"""Turns item status changes (from the items table's stream) into feed entries and delivery jobs.
 
-confirmed -> an `upsert` entry for every platform the item is routed to;
-retracted -> a `retract` entry for every platform that received the upsert.
+confirmed -> an `upsert` entry for every platform the item is routed to, carrying the DSA Art. 16(2)
+notice built now from the item and its reports (`flagpost.domain.models.notice`);
+retracted -> a `retract` entry, carrying the withdrawal, for every platform that received the upsert.
+The notice's explanations (the flaggers' free text) are kept apart with the text retention.
 A stream batch is planned record by record (`plan`), then appended platform by platform (`flush`):
 one conditional transaction per platform and chunk, so shards appending to one feed contend once
 per batch. Appends are idempotent, so a batch retried after a partial failure adds nothing twice;
@@ -15,15 +17,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flagpost.domain.errors import UnavailableError
-from flagpost.domain.models.feed import Op
+from flagpost.domain.models.feed import Channel, Op
+from flagpost.domain.models.notice import MAX_EXPLANATIONS, Notifier, build_notice
 from flagpost.domain.models.platform_item import platform_view
 from flagpost.domain.models.principal import Principal
 from flagpost.domain.models.records import StreamChange
 from flagpost.domain.routing import route
 from flagpost.domain.steps import earlier_steps
 from flagpost.observability import logger
-from flagpost.services.ports import Feed, JobQueue, PrincipalDirectory
+from flagpost.services.ports import Feed, JobQueue, PrincipalDirectory, ReportReader
 from flagpost.services.steps import StepRecorder
+
+# Reports read to build a notice: its explanations are the first few, its URL forms all of these.
+NOTICE_REPORTS = 200
 
 
 @dataclass(frozen=True)
@@ -44,12 +50,16 @@ class Dispatcher:
         feed: Feed,
         principals: PrincipalDirectory,
         jobs: JobQueue,
+        reports: ReportReader,
+        notifier: Notifier,
         *,
         steps: StepRecorder | None = None,
     ) -> None:
         self.feed = feed
         self.principals = principals
         self.jobs = jobs
+        self.reports = reports
+        self.notifier = notifier
         self.steps = steps
 
     def platforms(self) -> list[Principal]:
@@ -65,14 +75,32 @@ class Dispatcher:
         if status == before or status not in ("confirmed", "retracted"):
             return []
         sequence_number = change.sequence_number
-        item = platform_view(new)
         if status == "confirmed":
             decisions = new.get("decisions") or []
             named = [p for d in decisions if d.get("decision") == "confirm" for p in d.get("platforms") or []]
             earlier = earlier_steps(new)
             platforms = route(new["target"], named, self.platforms())
+            if not platforms:
+                return []
+            item = platform_view(new, self._notice(new))
             return [Append(p, "upsert", item, sequence_number, earlier) for p in platforms]
-        return [Append(None, "retract", item, sequence_number)]
+        return [Append(None, "retract", platform_view(new, self._notice(new)), sequence_number)]
+
+    def _notice(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The item's notice as of now; its explanations' texts are kept apart (as long as the reports'
+        own texts) before any entry names them."""
+        item_id = record["item_id"]
+        reports, more = self.reports.reports(item_id, NOTICE_REPORTS)
+        notice, texts = build_notice(
+            record,
+            reports,
+            self.reports.descriptions([r.report_id for r in reports[:MAX_EXPLANATIONS]]),
+            self.notifier,
+            more_reports=more,
+        )
+        if texts:
+            self.feed.keep_notice_texts(item_id, notice, texts)
+        return notice
 
     def _resolve(self, appends: Sequence[Append]) -> list[Append]:
         """Retractions to every platform the item went to: earlier batches' (the feed's ROUTE records)
@@ -109,12 +137,14 @@ class Dispatcher:
             platform = group[0].platform
             assert platform is not None
             logger.append_keys(platform_id=platform_id)
+            channels: list[Channel] = []
+            if platform.endpoint:
+                channels.append("push")
+            if platform.email:
+                channels.append("email")
             try:
-                entries = self.feed.append_batch(
-                    platform_id, [(a.op, a.item) for a in group], push=bool(platform.endpoint)
-                )
-                if platform.endpoint:
-                    self.jobs.queue([e for e, _ in entries if e.delivery == "pending"])
+                entries = self.feed.append_batch(platform_id, [(a.op, a.item) for a in group], channels=channels)
+                self.jobs.queue([pending for e, _ in entries for pending in e.pending()])
                 if self.steps is not None:
                     # Found or created: a redelivered record writes its step again, which counts nothing.
                     for append, (entry, _) in zip(group, entries, strict=True):

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from flagpost.domain.ids import Submission
-from flagpost.domain.models.feed import FeedEntry, Op
+from flagpost.domain.models.feed import Attempt, Channel, FeedEntry, Op
 from flagpost.domain.models.outcome import OutcomeRecord
 from flagpost.domain.models.principal import IssuedCredentials, Principal, Role
 from flagpost.domain.models.records import HistoryRecord, ItemRecord, QueueEntry, ReportRecord
@@ -43,6 +44,7 @@ class PrincipalRegistry(PrincipalDirectory, Protocol):
         domains: list[str] | None = None,
         platform_ids: list[str] | None = None,
         endpoint: str | None = None,
+        email: list[str] | None = None,
     ) -> IssuedCredentials: ...
 
     def all(self) -> list[Principal]: ...
@@ -124,20 +126,30 @@ class OutcomeStore(Protocol):
 
 class Feed(Protocol):
     def append_batch(
-        self, platform_id: str, changes: Sequence[tuple[Op, dict[str, Any]]], *, push: bool
+        self, platform_id: str, changes: Sequence[tuple[Op, dict[str, Any]]], *, channels: Sequence[Channel] = ()
     ) -> list[tuple[FeedEntry, bool]]: ...
+
+    def keep_notice_texts(self, item_id: str, notice: dict[str, Any], texts: Sequence[str | None]) -> None: ...
 
     def routed_platforms(self, item_id: str) -> Mapping[str, int]: ...
 
     def read(self, platform_id: str, after: int, limit: int) -> list[FeedEntry]: ...
 
-    def entry(self, platform_id: str, seq: int) -> FeedEntry | None: ...
+    def entry(self, platform_id: str, seq: int, channel: Channel = "push") -> FeedEntry | None: ...
 
     def record_attempt(self, entry: FeedEntry, attempt: int, result: dict[str, Any], delivery: str | None) -> None: ...
 
-    def failed(self, platform_id: str) -> list[int]: ...
+    def failed(self, platform_id: str) -> list[tuple[int, Channel]]: ...
 
-    def requeue(self, platform_id: str, seq: int) -> FeedEntry | None: ...
+    def requeue(self, platform_id: str, seq: int, channel: Channel = "push") -> FeedEntry | None: ...
+
+
+class ReportReader(Protocol):
+    """An item's reports and the texts still kept: what a notice quotes (never fetched content)."""
+
+    def reports(self, item_id: str, limit: int) -> tuple[list[ReportRecord], bool]: ...
+
+    def descriptions(self, report_ids: Sequence[str]) -> dict[str, str]: ...
 
 
 class StepLog(Protocol):
@@ -157,13 +169,49 @@ class AckMarks(Protocol):
 
 
 class JobQueue(Protocol):
-    """The forward queue: a push job per entry and round; failed ones parked, retries postponed."""
+    """The forward queue: a job per entry, channel and round; failed ones parked, retries postponed."""
 
     def queue(self, entries: Sequence[FeedEntry]) -> None: ...
 
     def park(self, entry: FeedEntry) -> None: ...
 
     def postpone(self, receipt_handle: str, delay_s: int) -> None: ...
+
+    def defer(self, entry: FeedEntry, attempts: int, delay_s: int) -> None:
+        """Queue the entry's job again, due in `delay_s`, as a new message that carries the attempts
+        its round has made (its receives so far, less the one being deferred)."""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """May a platform's endpoint be tried now? `wait_s` > 0: no, not for that long (its circuit is
+    open); `failing`: its last pushes went unanswered; `probe`: this push is the one probe after a cool-down."""
+
+    wait_s: float
+    failing: bool
+    probe: bool = False
+
+
+class CircuitBreaker(Protocol):
+    """Per-platform state every forwarder shares: a platform whose endpoint does not answer is left
+    alone for a cool-down instead of holding forwarders for each of its jobs."""
+
+    def admit(self, platform_id: str, now: float) -> Admission: ...
+
+    def failed(self, platform_id: str, now: float) -> None: ...
+
+    def succeeded(self, platform_id: str) -> None: ...
+
+
+class DeliveryChannel(Protocol):
+    """One way an entry reaches a platform (push, e-mail): one attempt, classified.
+
+    Raises UnsafeEndpointError, NotFoundError or PushRefusedError when the attempt must not be
+    retried, UnavailableError when a dependency failed before anything was sent, PushTransportError
+    when the receiver gave no answer (both retried later).
+    """
+
+    def send(self, platform: Principal, entry: FeedEntry) -> Attempt: ...
 
 
 class Pusher(Protocol):
@@ -172,6 +220,13 @@ class Pusher(Protocol):
     def check(self, endpoint: str) -> None: ...
 
     def post(self, endpoint: str, body: bytes, headers: dict[str, str]) -> tuple[int, float, str | None]: ...
+
+
+class Mailer(Protocol):
+    """Sends one raw MIME message; returns the provider's message id. PushTransportError when it may
+    be tried again (throttled, unavailable), PushRefusedError when it never will (rejected)."""
+
+    def send(self, sender: str, recipients: Sequence[str], raw: bytes) -> str: ...
 
 
 # ----------------------------------------------------------------------- stats

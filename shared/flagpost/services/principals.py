@@ -32,6 +32,7 @@ class PrincipalAdmin:
         domains: list[str],
         platform_ids: list[str],
         endpoint: str | None,
+        email: list[str] | None = None,
     ) -> IssuedCredentials:
         if endpoint:
             try:
@@ -41,7 +42,9 @@ class PrincipalAdmin:
                     "The endpoint cannot receive pushes.",
                     errors=[{"loc": ["body", "endpoint"], "msg": str(exc), "type": "unsafe_endpoint"}],
                 ) from None
-        return self.registry.create(role, name, domains=domains, platform_ids=platform_ids, endpoint=endpoint)
+        return self.registry.create(
+            role, name, domains=domains, platform_ids=platform_ids, endpoint=endpoint, email=email or []
+        )
 
     def all(self) -> list[Principal]:
         return self.registry.all()

@@ -2,8 +2,10 @@
 
 Layout of the feed table (pk, sk — both strings):
 - ``FEED#<platform>``, ``COUNTER``: ``last_seq``, the platform's highest sequence number.
-- ``FEED#<platform>``, ``<seq, 20 digits>``: one entry: ``op`` (upsert|retract), the item snapshot,
-  ``delivery`` (pull|pending|delivered|failed).
+- ``FEED#<platform>``, ``<seq, 20 digits>``: one entry: ``op`` (upsert|retract), the item snapshot
+  with its notice (no free text), and per channel its delivery (pull|pending|delivered|failed).
+- ``NOTICE#<item_id>``, ``TEXT``: the notice's explanations (flaggers' free text), written at dispatch
+  and deleted by TTL (``expires_at``) after the text retention: reads join it into the entries' notices.
 - ``ENTRY#<platform>#<item_id>#<op>``, ``KEY``: makes appending the same change twice a no-op.
 - ``ROUTE#<item_id>``, ``<platform>``: the item was sent to this platform (outcomes check it).
 - the delivery log and the failed-entry listing: `flagpost.adapters.dynamo.deliveries`.
@@ -18,12 +20,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flagpost.adapters.dynamo.client import Table, jitter, to_item
-from flagpost.adapters.dynamo.deliveries import DeliveryLog, entry_of, now_iso, seq_key
+from flagpost.adapters.dynamo.deliveries import DeliveryLog, attr, entry_of, now_iso, seq_key
 from flagpost.domain.errors import UnavailableError, WriteConflictError
-from flagpost.domain.models.feed import FeedEntry, Op
+from flagpost.domain.models.feed import Channel, FeedEntry, Op
+from flagpost.domain.models.notice import received_at, with_texts
 
 # A transaction holds at most 100 actions: the counter, then an entry, a marker and a route per change.
 APPEND_CHUNK = 30
@@ -41,19 +46,55 @@ class FeedStore(DeliveryLog):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         budget_s: float = APPEND_BUDGET_S,
+        text_retention_days: int = 400,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.table = table
         self._sleep = sleep
         self._clock = clock
         self.budget_s = budget_s
+        self.text_retention_days = text_retention_days
+        self._now = wall_clock
 
-    def append(self, platform_id: str, op: Op, item: dict[str, Any], *, push: bool) -> tuple[FeedEntry, bool]:
+    def append(
+        self, platform_id: str, op: Op, item: dict[str, Any], *, channels: Sequence[Channel] = ()
+    ) -> tuple[FeedEntry, bool]:
         """Append (platform, item, op) once. Returns the entry and whether this call created it."""
-        ((entry, created),) = self.append_batch(platform_id, [(op, item)], push=push)
+        ((entry, created),) = self.append_batch(platform_id, [(op, item)], channels=channels)
         return entry, created
 
+    def keep_notice_texts(self, item_id: str, notice: dict[str, Any], texts: Sequence[str | None]) -> None:
+        """The explanations quoted by an item's notice, kept as long as the reports' own texts: until
+        the text retention has passed since the last quoted report was received."""
+        quoted = notice.get("explanation", {}).get("reports") or []
+        if not quoted:
+            return
+        last = max(received_at(r) for r in quoted)
+        expires = int((last + timedelta(days=self.text_retention_days)).timestamp())
+        record = {"pk": f"NOTICE#{item_id}", "sk": "TEXT", "texts": list(texts), "expires_at": expires}
+        self.table.call("put_item", TableName=self.table.name, Item=to_item(record))
+
+    def with_notice_texts(self, entries: list[FeedEntry]) -> list[FeedEntry]:
+        """The entries with their notices' explanations (null once a text's retention passed)."""
+        wanted = sorted({e.item["item_id"] for e in entries if _quotes(e.item)})
+        if not wanted:
+            return entries
+        now = self._now()
+        found = self.table.batch_get([{"pk": f"NOTICE#{item_id}", "sk": "TEXT"} for item_id in wanted])
+        texts = {r["pk"].removeprefix("NOTICE#"): r.get("texts") for r in found}
+        # DynamoDB's TTL deletes expired records within days, not at once: what expired is never shown.
+        kept_since = now - timedelta(days=self.text_retention_days)
+        return [
+            replace(
+                e, item={**e.item, "notice": with_texts(e.item["notice"], texts.get(e.item["item_id"]), kept_since)}
+            )
+            if _quotes(e.item)
+            else e
+            for e in entries
+        ]
+
     def append_batch(
-        self, platform_id: str, changes: Sequence[tuple[Op, dict[str, Any]]], *, push: bool
+        self, platform_id: str, changes: Sequence[tuple[Op, dict[str, Any]]], *, channels: Sequence[Channel] = ()
     ) -> list[tuple[FeedEntry, bool]]:
         """Append each (op, item) to the platform's feed once, in order; per change, its entry and
         whether this call created it.
@@ -73,7 +114,7 @@ class FeedStore(DeliveryLog):
             counter = self.table.get({"pk": f"FEED#{platform_id}", "sk": "COUNTER"})
             last = int(counter["last_seq"]) if counter else 0
             entries = [
-                self._new_entry(platform_id, last + 1 + n, op, items[(op, iid)], push)
+                self._new_entry(platform_id, last + 1 + n, op, items[(op, iid)], channels)
                 for n, (op, iid) in enumerate(chunk)
             ]
             try:
@@ -93,7 +134,10 @@ class FeedStore(DeliveryLog):
                 created.add(key)
         return [(found[(op, item["item_id"])], (op, item["item_id"]) in created) for op, item in changes]
 
-    def _new_entry(self, platform_id: str, seq: int, op: Op, item: dict[str, Any], push: bool) -> dict[str, Any]:
+    def _new_entry(
+        self, platform_id: str, seq: int, op: Op, item: dict[str, Any], channels: Sequence[Channel]
+    ) -> dict[str, Any]:
+        # The push channel's state is always there ("pull" without an endpoint), as before channels.
         return {
             "pk": f"FEED#{platform_id}",
             "sk": seq_key(seq),
@@ -101,7 +145,8 @@ class FeedStore(DeliveryLog):
             "item": item,
             "item_id": item["item_id"],
             "created_at": now_iso(),
-            "delivery": "pending" if push else "pull",
+            "delivery": "pending" if "push" in channels else "pull",
+            **{attr(c, "delivery"): "pending" for c in channels if c != "push"},
         }
 
     def _append_actions(
@@ -153,7 +198,7 @@ class FeedStore(DeliveryLog):
             ConsistentRead=True,
             Limit=limit,
         )
-        return [entry_of(r) for r in page.records]
+        return self.with_notice_texts([entry_of(r) for r in page.records])
 
     def routed_platforms(self, item_id: str) -> dict[str, int]:
         """Platforms the item was sent to (as upsert), with the entry's seq."""
@@ -163,3 +208,8 @@ class FeedStore(DeliveryLog):
             ConsistentRead=True,
         )
         return {r["sk"]: int(r["seq"]) for r in routes}
+
+
+def _quotes(item: dict[str, Any]) -> bool:
+    """Whether the item's notice quotes explanations kept apart."""
+    return bool((item.get("notice") or {}).get("explanation", {}).get("reports"))

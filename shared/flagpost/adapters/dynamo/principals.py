@@ -72,6 +72,7 @@ class DynamoPrincipalStore:
         domains: list[str] | None = None,
         platform_ids: list[str] | None = None,
         endpoint: str | None = None,
+        email: list[str] | None = None,
     ) -> IssuedCredentials:
         principal = Principal(
             id=credentials.new_principal_id(role.value),
@@ -80,6 +81,7 @@ class DynamoPrincipalStore:
             domains=sorted({d.lower().strip(".") for d in domains or []}),
             platform_ids=sorted({p.lower() for p in platform_ids or []}),
             endpoint=endpoint,
+            email=list(dict.fromkeys(email or [])),
             created_at=_now(),
         )
         api_key, key_items = self._new_key_items(principal.id)

@@ -1,4 +1,4 @@
-"""The forward queue's batch: each record a push job parsed by powertools' parser, pushed on its own.
+"""The forward queue's batch: each record a delivery job parsed by powertools' parser, delivered on its own.
 
 A retryable failure postpones that message (its backoff) and fails that record only; a malformed
 body fails alone too, and reaches the DLQ after the queue's receive count.
@@ -36,6 +36,8 @@ def job_from_sqs(record: PushRecord) -> Job:
         sent_at_s=attributes.SentTimestamp.timestamp(),
         round=record.body.round,
         parked=record.body.parked,
+        channel=record.body.channel,
+        attempts=record.body.attempts,
     )
 
 

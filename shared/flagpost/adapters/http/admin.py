@@ -9,7 +9,9 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -39,6 +41,19 @@ PlatformName = Annotated[
     StringConstraints(pattern=r"^[a-z0-9_]{1,50}$"),
 ]
 _DOMAIN = r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+MAX_EMAIL_ADDRESSES = 10
+
+
+def _email_address(address: str) -> str:
+    """An address SES can send to (ASCII local part, an IDN domain in its ASCII form), normalised."""
+    try:
+        checked = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not an e-mail address notices can be sent to: {exc}") from None
+    return checked.ascii_email or checked.normalized
+
+
+EmailAddress = Annotated[str, StringConstraints(min_length=3, max_length=254), AfterValidator(_email_address)]
 
 
 class PrincipalIn(BaseModel):
@@ -51,6 +66,16 @@ class PrincipalIn(BaseModel):
         default_factory=list, max_length=50, description="normalizer platform names it owns, e.g. telegram"
     )
     endpoint: str | None = Field(default=None, max_length=2048)
+    email: list[EmailAddress] = Field(
+        default_factory=list,
+        max_length=MAX_EMAIL_ADDRESSES,
+        description="platforms: one address or several; each entry is also sent there as an e-mail notice",
+    )
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _one_or_several(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
 
     @field_validator("name")
     @classmethod
@@ -62,8 +87,9 @@ class PrincipalIn(BaseModel):
 
     @model_validator(mode="after")
     def _platform_fields(self) -> PrincipalIn:
-        if self.role is not Role.PLATFORM and (self.domains or self.platform_ids or self.endpoint):
-            raise ValueError("domains, platform_ids and endpoint belong to platform principals only")
+        if self.role is not Role.PLATFORM and (self.domains or self.platform_ids or self.endpoint or self.email):
+            raise ValueError("domains, platform_ids, endpoint and email belong to platform principals only")
+        self.email = list(dict.fromkeys(self.email))
         self.domains = [d.strip().lower().rstrip(".") for d in self.domains]
         for domain in self.domains:
             if not re.match(_DOMAIN, domain):
@@ -88,6 +114,7 @@ class IssuedOut(BaseModel):
     domains: list[str] = Field(default_factory=list)
     platform_ids: list[str] = Field(default_factory=list)
     endpoint: str | None = None
+    email: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, issued: IssuedCredentials) -> IssuedOut:
@@ -101,6 +128,7 @@ class IssuedOut(BaseModel):
             domains=p.domains,
             platform_ids=p.platform_ids,
             endpoint=p.endpoint,
+            email=p.email,
         )
 
 
@@ -129,6 +157,7 @@ def create_principal(principal: PrincipalIn, admin: deps.Admin, admins: Admins) 
         domains=principal.domains,
         platform_ids=principal.platform_ids,
         endpoint=principal.endpoint,
+        email=principal.email,
     )
     return IssuedOut.of(issued), 201
 

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from flagpost.adapters.http import deps
 from flagpost.adapters.http.auth import BEARER_SECURITY
 from flagpost.adapters.http.params import ItemId
 from flagpost.adapters.http.problems import problem_responses
 from flagpost.domain.errors import MalformedInputError, UnavailableError
-from flagpost.domain.models.feed import InvalidCursorError, decode_cursor, encode_cursor
+from flagpost.domain.models.feed import FeedEntry, InvalidCursorError, decode_cursor, encode_cursor
 from flagpost.domain.models.outcome import OutcomeIn, OutcomeOut
 from flagpost.observability import logger
 from flagpost.services.outcomes import OutcomeService
@@ -22,12 +23,18 @@ from flagpost.services.ports import Feed
 from flagpost.services.steps import FeedAcknowledger
 
 router = Router()  # type: ignore[no-untyped-call]
+# A Lambda answers with at most 6 MB: a page stops short of this many bytes of entries (notices with
+# long explanations are large), and the cursor resumes after the last entry it holds.
+FEED_PAGE_BYTES = 4 * 1024 * 1024
 
 
 class Entry(BaseModel):
     seq: int
     op: str
-    item: dict[str, object]
+    # The stored view verbatim, byte for byte what the push and the e-mail's attachment carry.
+    item: dict[str, object] = Field(
+        description="the platform's view of the item with its DSA Art. 16(2) notice (docs/contract.md)"
+    )
 
 
 class FeedPage(BaseModel):
@@ -58,7 +65,13 @@ def read_feed(
     except UnavailableError:
         # The mark has not moved: the next read acknowledges these entries; this one is still served.
         logger.warning("feed acknowledgement postponed", extra={"platform_id": platform.id})
-    entries = feed.read(platform.id, after, limit)
+    entries: list[FeedEntry] = []
+    size = 0
+    for entry in feed.read(platform.id, after, limit):
+        size += len(json.dumps(entry.public(), separators=(",", ":")))
+        if entries and size > FEED_PAGE_BYTES:
+            break
+        entries.append(entry)
     last = entries[-1].seq if entries else after
     return FeedPage(entries=[Entry(**e.public()) for e in entries], next_cursor=encode_cursor(last))
 

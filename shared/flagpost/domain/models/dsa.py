@@ -2,7 +2,7 @@
 
 Spellings are those of the database's own API validation (`digital-services-act/transparency-database`,
 `app/Http/Requests/StatementStoreRequest.php` and the constants of `app/Models/Statement.php`);
-tests/unit/test_dsa_vocabulary.py pins them.
+tests/unit/notices/test_dsa_vocabulary.py pins them.
 """
 
 from __future__ import annotations

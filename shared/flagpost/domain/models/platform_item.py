@@ -1,7 +1,8 @@
-"""What a platform receives about an item: the target and what was decided, never who decided it.
+"""What a platform receives about an item: the target, what was decided and the DSA Art. 16(2) notice
+(`flagpost.domain.models.notice`), never who decided it.
 
 Reviewers are staff and flaggers are named only in aggregate: no reviewer id, flagger id, decision
-history or internal note ever leaves for a platform, whatever the channel (pull feed or push).
+history or internal note ever leaves for a platform, whatever the channel (pull feed, push or e-mail).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flagpost.domain.models.notice import Notice
 from flagpost.domain.models.report import Category, Priority
 
 
@@ -27,15 +29,19 @@ class PlatformItem(BaseModel):
     last_seen_at: datetime
     confirmed_at: datetime | None = None
     retracted_at: datetime | None = None
+    notice: Notice | None = Field(
+        default=None, description="the DSA Art. 16(2) notice (a withdrawal for a retraction); see docs/contract.md"
+    )
 
 
-def platform_view(record: dict[str, Any]) -> dict[str, Any]:
-    """The platform's view of a stored item record (JSON-ready)."""
+def platform_view(record: dict[str, Any], notice: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The platform's view of a stored item record (JSON-ready), with its notice when given."""
     confirmations = [d.get("at") for d in record.get("decisions") or [] if d.get("decision") == "confirm"]
     return PlatformItem.model_validate(
         {
             **record,
             "report_count": int(record.get("report_count", 0)),
             "confirmed_at": record.get("decided_at") or (confirmations[-1] if confirmations else None),
+            "notice": notice,
         }
     ).model_dump(mode="json", exclude_none=True)

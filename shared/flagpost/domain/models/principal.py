@@ -28,6 +28,9 @@ class Principal(BaseModel):
     domains: list[str] = Field(default_factory=list)
     platform_ids: list[str] = Field(default_factory=list)
     endpoint: str | None = None
+    email: list[str] = Field(
+        default_factory=list, description="platforms: addresses that receive each entry as an e-mail"
+    )
     status: Literal["active", "revoked"] = "active"
     created_at: datetime
     revoked_at: datetime | None = None

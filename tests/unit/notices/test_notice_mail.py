@@ -1,0 +1,110 @@
+"""A feed entry as an e-mail: readable and whole, the same bytes on every retry, and hostile text inert."""
+
+from __future__ import annotations
+
+import json
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+
+from flagpost.domain.models.feed import FeedEntry
+from flagpost.domain.models.notice import Notifier
+from flagpost.domain.notice_mail import compose, defang
+
+NOTIFIER = Notifier(name="Referral Unit X", email="notices@referral.example")
+URL = 'https://evil.example/x?q="><a href=https://evil.example>go</a>'
+
+
+def entry(op: str = "upsert", description: str = "<script>alert(1)</script>\u202etxt.exe") -> FeedEntry:
+    notice = {
+        "kind": "withdrawal" if op == "retract" else "notice",
+        "notifier": NOTIFIER.model_dump(),
+        "explanation": {
+            "category": "incitement",
+            "legal_ground": "Regulation (EU) 2021/784, Art. 2(7)(a)",
+            "category_meaning": "incites",
+            "report_count": 1,
+            "reports": [{"received_at": "2026-03-01T12:00:00Z", "description": description}],
+        },
+        "location": {"canonical_url": "https://t.me/demo", "reported_urls": [URL], "target": {"platform": "telegram"}},
+        "good_faith": "in good faith",
+        "trusted_flagger": "a trusted flagger",
+        "statement_of_reasons": {"source_type": "SOURCE_TRUSTED_FLAGGER"},
+    }
+    if op == "retract":
+        notice["withdrawal"] = {"withdrawn_at": "2026-03-02T00:00:00Z", "statement": "withdrawn"}
+    item = {"item_id": "itm_1", "category": "incitement", "target": {"platform": "Tele\r\nBcc: x@y"}, "notice": notice}
+    return FeedEntry(platform_id="pla_1", seq=7, op=op, item=item, created_at="2026-03-01T12:05:00Z")  # type: ignore[arg-type]
+
+
+def parsed(raw: bytes) -> EmailMessage:
+    message = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://t.me/x", "hxxps://t[.]me/x"),
+        ("http://a.b.example/p.q", "hxxp://a[.]b[.]example/p.q"),
+        ("hxxps://t[.]me/x", "hxxps://t[.]me/x"),
+        ("t.me/x", "t[.]me/x"),
+    ],
+)
+def test_defanged_forms_are_never_links(url: str, safe: str) -> None:
+    assert defang(url) == safe
+
+
+def test_a_retry_is_the_same_message_byte_for_byte() -> None:
+    first = compose(entry(), notifier=NOTIFIER, recipients=["a@platform.example"], platform_name="P")
+    again = compose(entry(), notifier=NOTIFIER, recipients=["a@platform.example"], platform_name="P")
+    assert first.as_bytes() == again.as_bytes()
+    assert first["Message-ID"] == "<fpe_pla_1_7@referral.example>"
+    assert first["Date"] == "Sun, 01 Mar 2026 12:05:00 +0000"
+
+
+def test_the_message_has_text_html_and_the_whole_entry_attached() -> None:
+    mail = parsed(compose(entry(), notifier=NOTIFIER, recipients=["a@p.example"], platform_name="P").as_bytes())
+    assert "List-Unsubscribe" not in mail
+    assert mail["Auto-Submitted"] == "auto-generated"
+    (attachment,) = list(mail.iter_attachments())
+    assert json.loads(attachment.get_content()) == {"seq": 7, "op": "upsert", "item": entry().item}
+    assert mail.get_body(preferencelist=("plain",)) is not None
+
+
+def test_hostile_text_is_inert_in_html_and_visible_in_text() -> None:
+    mail = parsed(compose(entry(), notifier=NOTIFIER, recipients=["a@p.example"], platform_name="P").as_bytes())
+    html_part = mail.get_body(preferencelist=("html",))
+    text_part = mail.get_body(preferencelist=("plain",))
+    assert html_part is not None
+    assert text_part is not None
+    page, text = html_part.get_content(), text_part.get_content()
+    assert "<a" not in page.lower()
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;" in page
+    assert "\u202e" not in page
+    assert "\u202e" not in text
+    assert "&lt;U+202E&gt;" in page
+    assert "<U+202E>" in text
+    assert "hxxps://evil[.]example/x" in page, "the defanged form beside the URL"
+    assert "hxxps://evil[.]example/x" in text
+
+
+def test_headers_hold_no_injected_lines() -> None:
+    raw = compose(entry(), notifier=NOTIFIER, recipients=["a@p.example"], platform_name="Evil\r\nBcc: x@y").as_bytes()
+    mail = parsed(raw)
+    assert "Bcc" not in mail
+    assert b"\r\nBcc:" not in raw
+    assert "[itm_1]" in mail["Subject"]
+
+
+def test_a_withdrawal_says_so_first() -> None:
+    mail = parsed(
+        compose(entry("retract"), notifier=NOTIFIER, recipients=["a@p.example"], platform_name="P").as_bytes()
+    )
+    assert mail["Subject"].startswith("Withdrawn: ")
+    text_part = mail.get_body(preferencelist=("plain",))
+    assert text_part is not None
+    assert text_part.get_content().index("Withdrawal") < text_part.get_content().index("Where:")
