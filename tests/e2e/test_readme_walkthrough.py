@@ -37,7 +37,7 @@ def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
             cwd=REPO,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=900,  # a guard against a hang, not a speed bound: CI may run on a busy machine
             check=False,
         )
         assert done.returncode == 0, done.stdout + done.stderr
