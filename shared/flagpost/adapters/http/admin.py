@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Depends
@@ -87,6 +88,9 @@ class IssuedOut(BaseModel):
     domains: list[str] = Field(default_factory=list)
     platform_ids: list[str] = Field(default_factory=list)
     endpoint: str | None = None
+    previous_valid_until: datetime | None = Field(
+        default=None, description="after a rotation: until when the old key and secret keep working"
+    )
 
     @classmethod
     def of(cls, issued: IssuedCredentials) -> IssuedOut:
@@ -100,6 +104,7 @@ class IssuedOut(BaseModel):
             domains=p.domains,
             platform_ids=p.platform_ids,
             endpoint=p.endpoint,
+            previous_valid_until=issued.previous_valid_until,
         )
 
 
