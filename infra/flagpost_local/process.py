@@ -93,3 +93,37 @@ def start_local(
         output=lines,
         own_group=own_group,
     )
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants, from /proc (Linux)."""
+    found = [pid]
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [p for child in children.read_text().split() for p in _tree(int(child))]
+        except OSError:  # the thread or the process ended meanwhile
+            continue
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time (user + system, seconds) of `pid` and each live descendant, by process id (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for process in _tree(pid):
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[process] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return out
+
+
+def cpu_share(pid: int, window_s: float, sleep: Any = time.sleep) -> float:
+    """The share of one core that `pid` and its workers used over `window_s` seconds of wall time."""
+    before = tree_cpu_seconds(pid)
+    started = time.monotonic()
+    sleep(window_s)
+    after = tree_cpu_seconds(pid)
+    elapsed = time.monotonic() - started
+    return sum(seconds - before.get(process, 0.0) for process, seconds in after.items()) / elapsed

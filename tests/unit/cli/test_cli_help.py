@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from flagpost_cli import COMMANDS, build_parser, main
+from flagpost_cli.submit_input import CSV_COLUMNS, read_reports
 
 
 def _parsers(parser: argparse.ArgumentParser, path: str = "flagpost") -> Iterator[tuple[str, argparse.ArgumentParser]]:
@@ -52,3 +55,18 @@ def test_rotate_help_says_how_long_the_old_key_works(capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit):
         main(["principals", "rotate", "--help"])
     assert "24 hours by default" in capsys.readouterr().out
+
+
+def test_the_readme_shows_every_csv_column_and_its_example_reads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    example = re.search(r"```csv\n(.*?)```", readme, re.S)
+    assert example, "the README has a CSV example"
+    assert example.group(1).splitlines()[0].split(",") == list(CSV_COLUMNS)
+    for column in CSV_COLUMNS:
+        assert f"`{column}`" in readme, column
+    path = tmp_path / "example.csv"
+    path.write_text(example.group(1))
+    lines, unreadable = read_reports(path)
+    assert unreadable == []
+    assert [line.report.get("url") for line in lines] == ["hxxps://t[.]me/demo_channel", None]
+    assert lines[1].report["target"] == {"platform": "wickr", "type": "account", "id": "demo_account"}
