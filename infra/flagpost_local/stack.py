@@ -147,11 +147,11 @@ class LocalStack:
                 out[f"{demo['role'].value}s"].append(entry)
         return out
 
-    def stop(self, grace_s: float = 5.0) -> None:
-        """Stop promptly however long the backlog: every poller checks the stop event between batches,
-        so only invocations already running are waited for (`grace_s` for all of them together); pollers
-        waiting for work are not waited for at all. Nothing is lost that would survive: the emulator
-        keeps its state in memory only."""
+    def stop(self, grace_s: float = 1.0) -> None:
+        """Stop promptly however long the backlog: every poller checks the stop event between batches;
+        invocations already running get `grace_s` (for all of them together) before their workers are
+        killed, and pollers waiting for work are not waited for at all. Nothing is lost that would
+        survive: the emulator keeps its state in memory only."""
         self._stop.set()
         if self._server is not None:
             self._server.shutdown()

@@ -148,3 +148,14 @@ def test_report_prints_durations_rounded(api: FakeAdminApi, capsys: pytest.Captu
         assert dict(csv.reader(io.StringIO(out)))["time_to_decision.median_s"] == "5.66"
     else:
         assert json.loads(out)["time_to_decision"]["median_s"] == 5.66
+
+
+def test_ctrl_c_in_an_admin_command_is_one_line(
+    api: FakeAdminApi, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> Reply:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "request", interrupted)
+    assert main(["stats"]) == 130
+    assert capsys.readouterr().err == "flagpost stats: interrupted\n"
