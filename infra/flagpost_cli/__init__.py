@@ -22,7 +22,9 @@ COMMANDS: dict[str, str] = {
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="flagpost", description="Flagpost command line")
+    parser = argparse.ArgumentParser(
+        prog="flagpost", description="Flagpost command line. `flagpost COMMAND --help` describes each command."
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         if only is not None and name != only:
@@ -38,7 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = args_list[0] if args_list and args_list[0] in COMMANDS else None
     parser = build_parser(only=chosen)
     args = parser.parse_args(args_list)
-    status: int = args.func(args)
+    try:
+        status: int = args.func(args)
+    except KeyboardInterrupt:
+        # Commands that keep state (submit) save it and say so themselves; the others only stop.
+        print(f"flagpost {args.command}: interrupted", file=sys.stderr)
+        return 130
     return status
 
 

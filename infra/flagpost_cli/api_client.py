@@ -16,6 +16,15 @@ class ApiError(Exception):
         self.problem = problem
 
 
+class MissingKeyError(ApiError):
+    def __init__(self) -> None:
+        Exception.__init__(
+            self, "no API key: set FLAGPOST_KEY (an admin key; `flagpost local` writes one to its credentials file)"
+        )
+        self.status = 0
+        self.problem = {}
+
+
 class ApiClient:
     def __init__(self, api: str | None = None, key: str | None = None, timeout: float = 30.0) -> None:
         self.api = (api or os.environ.get("FLAGPOST_API") or "http://127.0.0.1:8787").rstrip("/")
@@ -24,6 +33,8 @@ class ApiClient:
         self.session = requests.Session()
 
     def call(self, method: str, path: str, json_body: Any = None) -> Any:
+        if not self.key:
+            raise MissingKeyError
         reply = self.session.request(
             method,
             f"{self.api}{path}",
@@ -35,6 +46,8 @@ class ApiClient:
             body = reply.json()
         except ValueError:
             body = {"detail": reply.text[:300]}
+        if reply.status_code == 401:
+            raise ApiError(401, {"title": "Unauthorized", "detail": "the key was refused: check FLAGPOST_KEY"})
         if reply.status_code >= 400:
             raise ApiError(reply.status_code, body if isinstance(body, dict) else {"detail": str(body)})
         return body
@@ -55,6 +68,30 @@ def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     return "\n".join(lines)
+
+
+# What every admin command's --help says about its environment.
+ENVIRONMENT = (
+    "Environment: FLAGPOST_API (the API's base URL, default http://127.0.0.1:8787) and FLAGPOST_KEY (an admin "
+    "API key, fpk_...)."
+)
+
+
+def significant(value: float, digits: int = 3) -> float:
+    """`value` to `digits` significant digits: 5.656854249492381 -> 5.66."""
+    return float(f"{value:.{digits}g}")
+
+
+def rounded_durations(answer: Any) -> Any:
+    """Every duration (a field named *_s) rounded to 3 significant digits: the sketch is accurate to 1%."""
+    if isinstance(answer, dict):
+        return {
+            k: significant(v) if k.endswith("_s") and isinstance(v, float) else rounded_durations(v)
+            for k, v in answer.items()
+        }
+    if isinstance(answer, list):
+        return [rounded_durations(v) for v in answer]
+    return answer
 
 
 def fail(exc: Exception) -> int:

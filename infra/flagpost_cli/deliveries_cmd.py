@@ -8,12 +8,16 @@ from typing import Any
 
 import requests
 
-from flagpost_cli.api_client import ApiClient, ApiError, fail
+from flagpost_cli.api_client import ENVIRONMENT, ApiClient, ApiError, fail
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("deliveries", help="pushes to platforms (FLAGPOST_API, FLAGPOST_KEY = an admin key)")
-    actions = parser.add_subparsers(dest="action", required=True)
+    parser = subparsers.add_parser(
+        "deliveries",
+        help="pushes to platforms (FLAGPOST_API, FLAGPOST_KEY = an admin key)",
+        description="Pushes to platforms' endpoints. " + ENVIRONMENT,
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     redeliver = actions.add_parser(
         "redeliver",
         help="queue every failed push of a platform again, after its endpoint was fixed; "

@@ -6,7 +6,8 @@ check and its write, which real DynamoDB never allows. And `transact_write_items
 table once per action (a 100-action transaction on a 3,000-item table took 3 s here), which makes
 transactions unusable beyond a few hundred items.
 
-`install()` (idempotent, used by `flagpost local` and the test harness) changes exactly three things:
+`install()` (idempotent, used by `flagpost local` and the test harness) changes exactly three things
+(and lets stream pollers wait for a stream write, `wait_for_stream_write`):
 1. every DynamoDB backend operation runs under one lock, so each call is atomic and isolated;
 2. a transaction snapshots only the items it touches (and the stream position) instead of whole
    tables, and restores them if it is cancelled;
@@ -27,6 +28,10 @@ from flagpost_local import emulator_index
 
 _lock = threading.RLock()
 _state = {"installed": False}
+# Bumped whenever a table's stream gets a record, so that stream pollers in this process block
+# until there is something to read instead of asking the emulator many times a second.
+_stream_written = threading.Condition()
+_stream_generation = [0]
 
 _SERIALISED = (
     "put_item",
@@ -121,13 +126,38 @@ def _transactional(original: Any) -> Any:
     return transact_write_items
 
 
+def stream_generation() -> int:
+    """A number that changes whenever any stream of the emulator gets a record."""
+    with _stream_written:
+        return _stream_generation[0]
+
+
+def wait_for_stream_write(since: int, timeout_s: float) -> bool:
+    """Block until a stream gets a record after `stream_generation()` returned `since` (True), or the timeout."""
+    with _stream_written:
+        return _stream_written.wait_for(lambda: _stream_generation[0] != since, timeout_s)
+
+
+def _notifying(add: Any) -> Any:
+    @functools.wraps(add)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return add(*args, **kwargs)
+        finally:
+            with _stream_written:
+                _stream_generation[0] += 1
+                _stream_written.notify_all()
+
+    return wrapper
+
+
 def install() -> None:
     """Apply both fixes to moto's DynamoDB backend (safe to call more than once)."""
     with _lock:
         if _state["installed"]:
             return
         from moto.dynamodb import models
-        from moto.dynamodb.models.table import Table
+        from moto.dynamodb.models.table import StreamShard, Table
 
         backend = models.DynamoDBBackend
         models.copy = _CopyWithoutTableBackups(Table)  # type: ignore[attr-defined,assignment]
@@ -137,4 +167,11 @@ def install() -> None:
         for name in _SERIALISED:
             if hasattr(backend, name):
                 setattr(backend, name, _serialised(getattr(backend, name)))
+        StreamShard.add = _notifying(StreamShard.add)  # type: ignore[method-assign]
+        # A stream is read under the same lock, so a reader never sees half of a transaction that is
+        # then cancelled (its records are removed again).
+        from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+        streams = DynamoDBStreamsBackend
+        streams.get_records = _serialised(streams.get_records)  # type: ignore[method-assign]
         _state["installed"] = True

@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.config import Config
 
+from flagpost_local import emulator
 from flagpost_local.provision import Stack
 from flagpost_local.runtime import ACCOUNT_ID, BaseRuntime
 from flagpost_local.template import QueueSource, ScheduleSource, StreamSource, Template
@@ -77,20 +78,49 @@ def failed_ids(result: Any, report_batch_item_failures: bool, all_ids: list[str]
     return ids
 
 
+# An idle poller waits between polls, from IDLE_WAIT_MIN_S doubling up to IDLE_WAIT_MAX_S (a stream
+# poller is woken early by a write to the emulator's streams); a queue poller long-polls instead.
+IDLE_WAIT_MIN_S = 0.05
+IDLE_WAIT_MAX_S = 2.0
+# SQS's longest long poll: an idle queue costs one receive per poller every 20 seconds.
+LONG_POLL_S = 20
+
+
 class _Poller(threading.Thread):
     def __init__(self, name: str, stop: threading.Event) -> None:
         super().__init__(name=name, daemon=True)
         self._stop_event = stop
+        # True while waiting for work (a long poll, an idle wait): stopping need not wait for it.
+        self.waiting = False
 
     def run(self) -> None:
+        backoff = IDLE_WAIT_MIN_S
         while not self._stop_event.is_set():
             try:
                 worked = self.poll_once()
             except Exception:  # keep the mapping alive, as AWS's pollers do; the error is logged
+                if self._stop_event.is_set():
+                    return  # the emulator or a worker went away because the stack is stopping
                 log.exception("%s: poll failed", self.name)
-                worked = False
-            if not worked:
-                self._stop_event.wait(0.05)
+                self._wait(self._stop_event.wait, backoff)
+                backoff = min(backoff * 2, IDLE_WAIT_MAX_S)
+                continue
+            if worked:
+                backoff = IDLE_WAIT_MIN_S
+            else:
+                self._wait(self.idle, backoff)
+                backoff = min(backoff * 2, IDLE_WAIT_MAX_S)
+
+    def _wait(self, how: Callable[[float], object], seconds: float) -> None:
+        self.waiting = True
+        try:
+            how(seconds)
+        finally:
+            self.waiting = False
+
+    def idle(self, seconds: float) -> None:
+        """Nothing to do: wait before the next poll (or until stopped)."""
+        self._stop_event.wait(seconds)
 
     def poll_once(self) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -105,7 +135,7 @@ class QueuePoller(_Poller):
         queue_arn: str,
         sqs: Any,
         stop: threading.Event,
-        wait_time_s: int = 1,
+        wait_time_s: int = LONG_POLL_S,
     ) -> None:
         super().__init__(f"sqs:{function}.{source.name}", stop)
         self.runtime, self.function, self.source, self.queue_arn, self.sqs = (
@@ -121,14 +151,18 @@ class QueuePoller(_Poller):
     def receive_batch(self) -> list[dict[str, Any]]:
         batch: list[dict[str, Any]] = []
         deadline = time.monotonic() + self.source.max_batching_window_s
-        while len(batch) < self.source.batch_size:
-            got = self.sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=min(10, self.source.batch_size - len(batch)),
-                WaitTimeSeconds=0 if batch else self.wait_time_s,
-                MessageSystemAttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
+        while len(batch) < self.source.batch_size and not self._stop_event.is_set():
+            self.waiting = not batch  # the first receive is a long poll: waiting for work
+            try:
+                got = self.sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=min(10, self.source.batch_size - len(batch)),
+                    WaitTimeSeconds=0 if batch else self.wait_time_s,
+                    MessageSystemAttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                ).get("Messages", [])
+            finally:
+                self.waiting = False
             batch.extend(got)
             if not got and (not batch or time.monotonic() >= deadline):
                 break
@@ -136,10 +170,14 @@ class QueuePoller(_Poller):
 
     def poll_once(self) -> bool:
         batch = self.receive_batch()
-        if not batch:
-            return False
+        if not batch or self._stop_event.is_set():
+            return False  # messages received while stopping reappear after their visibility timeout
         self.process(batch)
         return True
+
+    def idle(self, seconds: float) -> None:
+        if self.wait_time_s == 0:  # no long poll (tests drive the pollers by hand): wait instead
+            self._stop_event.wait(seconds)
 
     def process(self, batch: list[dict[str, Any]]) -> None:
         event = sqs_event(batch, self.queue_arn, self.runtime.region)
@@ -148,7 +186,8 @@ class QueuePoller(_Poller):
             result = self.runtime.invoke(self.function, event, correlation_id=ids[0])
         except Exception as exc:
             # The whole batch failed: every message becomes visible again after the timeout.
-            self.runtime.log_exception(self.function, exc)
+            if not self._stop_event.is_set():  # else the stack is stopping and ended the invocation
+                self.runtime.log_exception(self.function, exc)
             return
         failed = failed_ids(result, self.source.report_batch_item_failures, ids)
         done = [m for m in batch if m["MessageId"] not in failed]
@@ -169,8 +208,12 @@ class StreamPoller(_Poller):
         stream_arn: str,
         streams: Any,
         stop: threading.Event,
+        generation: Callable[[], int] = emulator.stream_generation,
+        wait_for_write: Callable[[int, float], object] = emulator.wait_for_stream_write,
     ) -> None:
         super().__init__(f"stream:{function}.{source.name}", stop)
+        self.generation, self.wait_for_write = generation, wait_for_write
+        self.seen = generation()
         self.runtime, self.function, self.source, self.stream_arn, self.streams = (
             runtime,
             function,
@@ -189,9 +232,16 @@ class StreamPoller(_Poller):
         self.pending: dict[str, list[dict[str, Any]]] = {shard: [] for shard in self.iterators}
         self.attempts: dict[str, int] = dict.fromkeys(self.iterators, 0)
 
+    def idle(self, seconds: float) -> None:
+        """Block until the emulator's streams get a record (or `seconds` pass): DynamoDB streams have no long poll."""
+        self.wait_for_write(self.seen, seconds)
+
     def poll_once(self) -> bool:
         worked = False
+        self.seen = self.generation()  # a write from now on ends the next idle wait at once
         for shard, iterator in list(self.iterators.items()):
+            if self._stop_event.is_set():
+                break
             if not self.pending[shard]:
                 got = self.streams.get_records(ShardIterator=iterator, Limit=1000)
                 self.iterators[shard] = got.get("NextShardIterator") or iterator
@@ -208,6 +258,8 @@ class StreamPoller(_Poller):
             result = self.runtime.invoke(self.function, {"Records": batch}, correlation_id=ids[0])
             failed = failed_ids(result, self.source.report_batch_item_failures, ids)
         except Exception as exc:
+            if self._stop_event.is_set():
+                return  # the stack is stopping and ended the invocation
             self.runtime.log_exception(self.function, exc)
             failed = set(ids)
         if not failed:
@@ -258,6 +310,11 @@ class SchedulePoller(_Poller):
         self.next_at = clock() + source.every_s
         self.rule_arn = f"arn:aws:events:{runtime.region}:{account}:rule/{function}-{source.name}"
 
+    def idle(self, seconds: float) -> None:
+        """Sleep until the next run is due (woken by stop), however short the back-off."""
+        del seconds
+        self._stop_event.wait(min(max(self.next_at - self.clock(), IDLE_WAIT_MIN_S), self.source.every_s))
+
     def poll_once(self) -> bool:
         if self.clock() < self.next_at:
             return False
@@ -272,7 +329,8 @@ class SchedulePoller(_Poller):
         try:
             return self.runtime.invoke(self.function, event, correlation_id=event["id"])
         except Exception as exc:
-            self.runtime.log_exception(self.function, exc)
+            if not self._stop_event.is_set():
+                self.runtime.log_exception(self.function, exc)
             return None
 
 
@@ -293,7 +351,7 @@ def build_pollers(
     stop: threading.Event,
     pollers_per_queue: int = 2,
     endpoint_url: str | None = None,
-    wait_time_s: int = 1,
+    wait_time_s: int = LONG_POLL_S,
 ) -> list[_Poller]:
     """One poller per SQS source (several, like Lambda's scaling) and one per stream source."""
     pollers: list[_Poller] = []

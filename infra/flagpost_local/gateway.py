@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import time
 import uuid
 from collections.abc import Iterable
@@ -199,6 +200,8 @@ class Gateway:
         try:
             result = self.runtime.invoke(compiled.function, event, correlation_id=correlation)
         except Exception as exc:  # the Lambda failed: API Gateway answers 500 and hides the error
+            if getattr(self.runtime, "_closed", False):
+                return _aws_message(503, "Service Unavailable")  # the stack is stopping: not the function's fault
             self.runtime.log_exception(compiled.function, exc)
             return _aws_message(500, "Internal Server Error")
         return response_from_result(result)
@@ -254,6 +257,12 @@ class GatewayServer(ThreadingHTTPServer):
     def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int = 0) -> None:
         self.gateway = gateway
         super().__init__((host, port), _RequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (Ctrl-C during `flagpost submit`) is no error of ours: no traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:

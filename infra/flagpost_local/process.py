@@ -27,11 +27,16 @@ class RunningStack:
     credentials_file: Path
     started_in_s: float
     output: list[str] = field(default_factory=list)
+    own_group: bool = False
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> int:
-        """Ctrl-C, as a user would; a stack that has not exited after `timeout_s` is killed (and fails)."""
+        """Ctrl-C, as a user would (to the whole process group, as a terminal does, when the stack has
+        one of its own); a stack that has not exited after `timeout_s` is killed (and fails)."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            if self.own_group:
+                os.killpg(self.process.pid, signal.SIGINT)
+            else:
+                self.process.send_signal(signal.SIGINT)
         try:
             return self.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -46,8 +51,13 @@ def _pump(stream: IO[str], sink: queue.Queue[str], lines: list[str]) -> None:
         sink.put(line)
 
 
-def start_local(tmp: Path, *extra: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> RunningStack:
-    """Run `flagpost local --port 0` writing credentials under `tmp`; return once it answers."""
+def start_local(
+    tmp: Path, *extra: str, cwd: Path | None = None, env: dict[str, str] | None = None, own_group: bool = False
+) -> RunningStack:
+    """Run `flagpost local --port 0` writing credentials under `tmp`; return once it answers.
+
+    With `own_group`, the stack and its workers form a process group of their own, which `stop()`
+    signals as a terminal's Ctrl-C does."""
     creds = tmp / "credentials.json"
     started = time.monotonic()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
@@ -58,6 +68,7 @@ def start_local(tmp: Path, *extra: str, cwd: Path | None = None, env: dict[str, 
         stdin=subprocess.DEVNULL,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        process_group=0 if own_group else None,
     )
     lines: list[str] = []
     sink: queue.Queue[str] = queue.Queue()
@@ -80,4 +91,39 @@ def start_local(tmp: Path, *extra: str, cwd: Path | None = None, env: dict[str, 
         credentials_file=creds,
         started_in_s=time.monotonic() - started,
         output=lines,
+        own_group=own_group,
     )
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants, from /proc (Linux)."""
+    found = [pid]
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [p for child in children.read_text().split() for p in _tree(int(child))]
+        except OSError:  # the thread or the process ended meanwhile
+            continue
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time (user + system, seconds) of `pid` and each live descendant, by process id (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for process in _tree(pid):
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[process] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return out
+
+
+def cpu_share(pid: int, window_s: float, sleep: Any = time.sleep) -> float:
+    """The share of one core that `pid` and its workers used over `window_s` seconds of wall time."""
+    before = tree_cpu_seconds(pid)
+    started = time.monotonic()
+    sleep(window_s)
+    after = tree_cpu_seconds(pid)
+    elapsed = time.monotonic() - started
+    return sum(seconds - before.get(process, 0.0) for process, seconds in after.items()) / elapsed

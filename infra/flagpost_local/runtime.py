@@ -138,15 +138,18 @@ class BaseRuntime:
                 outcome["status_code"] = result["statusCode"]
             return result
         except BaseException as exc:
-            outcome = {"status": "error", "error_type": getattr(exc, "error_type", type(exc).__name__)}
+            if getattr(self, "_closed", False):
+                outcome = {"status": "ended by the stop"}  # the stack is stopping: not the function's error
+            else:
+                outcome = {"status": "error", "error_type": getattr(exc, "error_type", type(exc).__name__)}
             raise
         finally:
             duration_ms = (time.perf_counter() - started) * 1000
-            if duration_ms > spec.timeout_s * 1000:
+            if duration_ms > spec.timeout_s * 1000 and outcome["status"] != "ended by the stop":
                 outcome["timed_out"] = True  # Lambda would have killed it; flag it loudly
             self._log(
                 {
-                    "level": "INFO" if outcome["status"] == "ok" else "ERROR",
+                    "level": "ERROR" if outcome["status"] == "error" else "INFO",
                     "message": "invocation",
                     "function": logical_id,
                     "request_id": context.aws_request_id,
@@ -204,7 +207,10 @@ class FunctionRuntime(BaseRuntime):
 def _worker_main(conn: Connection, root: str, spec: FunctionSpec, region: str, env: dict[str, str]) -> None:
     """A worker process: the function's own environment, its handler loaded once, one event at a time."""
     import os
+    import signal
 
+    # Ctrl-C in a terminal reaches the whole process group: the parent ends its workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(env)
     try:
         module = load_handler_module(Path(root), spec)
@@ -250,12 +256,16 @@ class _Worker:
             return reply[1]
         raise HandlerError(reply[1], reply[2], reply[3])
 
-    def stop(self) -> None:
+    def stop(self, deadline: float | None = None) -> None:
+        """Ask the worker to exit; kill it if it has not by `deadline` (time.monotonic())."""
         with contextlib.suppress(OSError):  # the worker already exited
             self.conn.send(None)
-        self.process.join(timeout=5)
+        if deadline is None:
+            deadline = time.monotonic() + 5
+        self.process.join(timeout=max(0.0, deadline - time.monotonic()))
         if self.process.is_alive():
             self.process.kill()
+            self.process.join()
 
 
 class ProcessRuntime(BaseRuntime):
@@ -305,6 +315,8 @@ class ProcessRuntime(BaseRuntime):
 
     def _call(self, spec: FunctionSpec, event: dict[str, Any], context: LambdaContext) -> Any:
         with self._slots[spec.logical_id]:
+            if self._closed:
+                raise RuntimeError("the runtime is closed: flagpost local is stopping")
             try:
                 worker = self._idle[spec.logical_id].get_nowait()
             except queue.Empty:
@@ -316,7 +328,13 @@ class ProcessRuntime(BaseRuntime):
                     self._release(spec.logical_id, worker)
 
     def close(self) -> None:
+        """End every worker at once, busy or not: the emulator keeps its state in memory only, so an
+        invocation cut short loses nothing that would have survived the stop (and an interpreter's
+        orderly exit takes seconds on a busy machine)."""
         with self._lock:
+            self._closed = True
             workers, self._all = self._all, []
         for worker in workers:
-            worker.stop()
+            worker.process.kill()
+        for worker in workers:
+            worker.process.join()

@@ -162,18 +162,22 @@ class LocalStack:
                 out[f"{demo['role'].value}s"].append(entry)
         return out
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = 1.0) -> None:
+        """Stop promptly however long the backlog: every poller checks the stop event between batches;
+        invocations already running get `grace_s` (for all of them together) before their workers are
+        killed, and pollers waiting for work are not waited for at all. Nothing is lost that would
+        survive: the emulator keeps its state in memory only."""
         self._stop.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
-        # One grace period for all pollers together (each may be mid-invocation), not one each: the
-        # workers they wait on are closed next, which ends any invocation still running.
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + grace_s
         for thread in self._threads:
+            if getattr(thread, "waiting", False):
+                continue
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
         if hasattr(self, "runtime"):
-            self.runtime.close()
+            self.runtime.close()  # ends any invocation still running
         if self._moto is not None:
             self._moto.stop()
 

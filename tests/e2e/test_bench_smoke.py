@@ -55,3 +55,10 @@ def test_stats_bench_quick(tmp_path: Path) -> None:
     # The batch path must really batch: 800 stream records in 8 batches of 100, a transaction or two each.
     assert "(800 records, " in str(rows[0]["figure"])
     assert "(400 transactions)" in str(rows[1]["figure"])
+
+
+def test_local_bench_quick(tmp_path: Path) -> None:
+    """The idle-CPU and stop rows are complete; their figures are judged by `make bench`, not here."""
+    rows = _rows("local", tmp_path)
+    assert [r["unit"] for r in rows] == ["%", "s"]
+    assert all(isinstance(r["value"], float) and r["value"] >= 0 for r in rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -38,6 +39,8 @@ def test_credentials_file_has_the_contract_shape(local_stack: RunningStack) -> N
         assert signer["secret"].startswith("whsec_")
     assert "secret" not in creds["admin"]
     assert all("secret" not in r for r in creds["reviewers"])
+    up = next(json.loads(line) for line in local_stack.output if '"flagpost local is up"' in line)
+    assert up["credentials"] == str(local_stack.credentials_file.resolve()), "it says where the credentials are"
     mode = stat.S_IMODE(local_stack.credentials_file.stat().st_mode)
     assert mode == 0o600, "credentials are readable by their owner only"
 

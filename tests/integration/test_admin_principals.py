@@ -113,6 +113,8 @@ def test_rotate_then_revoke(local_aws: InProcessStack, admin_key: str) -> None:
     rotated = call(local_aws, admin_key, "POST", f"/v1/admin/principals/{created['id']}/rotate")
     assert rotated.status == 200
     assert rotated.json()["api_key"] != created["api_key"]
+    assert "previous_valid_until" not in created or created["previous_valid_until"] is None
+    assert rotated.json()["previous_valid_until"], "the answer says until when the old key works"
     # Both keys work during the overlap.
     for key in (created["api_key"], rotated.json()["api_key"]):
         assert call(local_aws, key, "GET", "/v1/admin/principals").status == 403  # authenticated, wrong role

@@ -146,3 +146,11 @@ def test_at_most_two_keys_and_secrets_are_live_however_often_one_rotates(
     assert live == [issued[-2].api_key, issued[-1].api_key]
     secrets = store.signing_secrets(issued[0].principal.id, fresh=True)
     assert secrets == [issued[-1].secret, issued[-2].secret]
+
+
+def test_a_rotation_says_until_when_the_old_key_works(store: DynamoPrincipalStore, clock: Clock) -> None:
+    issued = store.create(Role.FLAGGER, "F")
+    assert issued.previous_valid_until is None
+    rotated = store.rotate(issued.principal.id)
+    assert rotated.previous_valid_until is not None
+    assert rotated.previous_valid_until.timestamp() == clock.now + 3600

@@ -246,7 +246,8 @@ class DynamoPrincipalStore:
             writes.append({"Put": {"TableName": self.table.name, "Item": secret_item}})
         self.table.transact(writes)
         self._forget(principal_id)
-        return IssuedCredentials(principal=principal, api_key=api_key, secret=secret)
+        overlap_ends = datetime.fromtimestamp(not_after, UTC)
+        return IssuedCredentials(principal=principal, api_key=api_key, secret=secret, previous_valid_until=overlap_ends)
 
     def revoke(self, principal_id: str) -> Principal:
         principal = self.get(principal_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Depends
@@ -115,6 +116,9 @@ class IssuedOut(BaseModel):
     platform_ids: list[str] = Field(default_factory=list)
     endpoint: str | None = None
     email: list[str] = Field(default_factory=list)
+    previous_valid_until: datetime | None = Field(
+        default=None, description="after a rotation: until when the old key and secret keep working"
+    )
 
     @classmethod
     def of(cls, issued: IssuedCredentials) -> IssuedOut:
@@ -129,6 +133,7 @@ class IssuedOut(BaseModel):
             platform_ids=p.platform_ids,
             endpoint=p.endpoint,
             email=p.email,
+            previous_valid_until=issued.previous_valid_until,
         )
 
 

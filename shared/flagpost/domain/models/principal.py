@@ -46,3 +46,4 @@ class IssuedCredentials(BaseModel):
     principal: Principal
     api_key: str
     secret: str | None = None
+    previous_valid_until: datetime | None = None  # after a rotation: when the old key and secret stop working
