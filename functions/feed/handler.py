@@ -3,7 +3,7 @@
 from flagpost import snapstart
 from flagpost.adapters.http.feed import router
 from flagpost.domain.models.principal import Role
-from flagpost.wiring import feed_store, http_function, outcome_service, principal_store
+from flagpost.wiring import feed_acknowledger, feed_store, http_function, outcome_service, principal_store
 
 app, lambda_handler = http_function(router, role=Role.PLATFORM)
-snapstart.prepare(feed_store, outcome_service, principal_store)
+snapstart.prepare(feed_store, feed_acknowledger, outcome_service, principal_store)

@@ -1,4 +1,5 @@
-"""`flagpost report --year YYYY --format json|csv`: the yearly transparency report (no personal data)."""
+"""`flagpost report --year YYYY --format json|csv|html`: the yearly transparency report (DSA Art. 22(3)),
+aggregates only; `html` is one self-contained page an operator can publish."""
 
 from __future__ import annotations
 
@@ -11,29 +12,18 @@ from typing import Any
 import requests
 
 from flagpost_cli.api_client import ApiClient, ApiError, fail
+from flagpost_cli.report_render import html_page, rows
+
+__all__ = ["register", "rows", "run"]
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "report", help="yearly transparency report, DSA Art. 22(3) style (FLAGPOST_API, FLAGPOST_KEY = admin)"
+        "report", help="yearly transparency report, DSA Art. 22(3) (FLAGPOST_API, FLAGPOST_KEY = admin)"
     )
     parser.add_argument("--year", type=int, required=True)
-    parser.add_argument("--format", choices=["json", "csv"], default="json")
+    parser.add_argument("--format", choices=["json", "csv", "html"], default="json")
     parser.set_defaults(func=run)
-
-
-def rows(report: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """Flatten nested figures into (field, value) pairs, e.g. actions_by_platform.pla_x.removed."""
-    out: list[tuple[str, str]] = []
-    for key, value in report.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.extend(rows(value, f"{name}."))
-        elif isinstance(value, list):
-            out.append((name, ";".join(str(v) for v in value)))
-        else:
-            out.append((name, "" if value is None else str(value)))
-    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
         return fail(exc)
     if args.format == "json":
         print(json.dumps(report, indent=2))
-        return 0
-    writer = csv.writer(sys.stdout)
-    writer.writerow(["field", "value"])
-    writer.writerows(rows(report))
+    elif args.format == "html":
+        sys.stdout.write(html_page(report))
+    else:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["field", "value"])
+        writer.writerows(rows(report))
     return 0

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
     from flagpost.adapters.dynamo.review import DynamoReviewStore
     from flagpost.adapters.dynamo.stats import StatsStore
+    from flagpost.adapters.dynamo.steps import DynamoStepLog
     from flagpost.adapters.sqs import SqsJobQueue
     from flagpost.domain.models.notice import Notifier
     from flagpost.domain.models.principal import Role
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from flagpost.services.review import ReviewService
     from flagpost.services.review_reads import ReviewReads
     from flagpost.services.stats import StatsService
+    from flagpost.services.steps import FeedAcknowledger, StepRecorder
 
 
 def _config(*required: str) -> Settings:
@@ -129,6 +131,13 @@ def stats_store() -> StatsStore:
 
 
 @lazy
+def step_log() -> DynamoStepLog:
+    from flagpost.adapters.dynamo.steps import DynamoStepLog
+
+    return DynamoStepLog(items_table())
+
+
+@lazy
 def job_queue() -> SqsJobQueue:
     from flagpost.adapters.sqs import SqsJobQueue
 
@@ -191,24 +200,35 @@ def outcome_service() -> OutcomeService:
 @lazy
 def stats_service() -> StatsService:
     from flagpost.adapters.dynamo.stats import QueueIndex
+    from flagpost.domain.models.principal import Role
     from flagpost.services.stats import StatsService
 
-    return StatsService(stats_store(), QueueIndex(items_table()))
+    def platform_names() -> dict[str, str]:
+        return {p.id: p.name for p in principal_store().all() if p.role is Role.PLATFORM}
+
+    return StatsService(stats_store(), QueueIndex(items_table()), names=platform_names)
+
+
+@lazy
+def step_recorder() -> StepRecorder:
+    from flagpost.services.steps import StepRecorder
+
+    return StepRecorder(step_log())
+
+
+@lazy
+def feed_acknowledger() -> FeedAcknowledger:
+    from flagpost.adapters.dynamo.steps import FeedAcks
+    from flagpost.services.steps import FeedAcknowledger
+
+    return FeedAcknowledger(feed_store(), FeedAcks(feed_table()), step_log())
 
 
 @lazy
 def dispatcher() -> Dispatcher:
     from flagpost.services.dispatch import Dispatcher
 
-    stats = stats_store()
-    return Dispatcher(
-        feed_store(),
-        principal_store(),
-        job_queue(),
-        review_store(),
-        notifier(),
-        on_routed=lambda platform_id: stats.add(f"platform_items#{platform_id}"),
-    )
+    return Dispatcher(feed_store(), principal_store(), job_queue(), review_store(), notifier(), steps=step_recorder())
 
 
 @lazy
@@ -240,6 +260,7 @@ def forwarder() -> Forwarder:
         job_queue(),
         policy,
         on_failed=lambda platform_id: stats.add(f"deliveries_failed#{platform_id}"),
+        on_delivered=step_recorder().delivered,
     )
 
 
@@ -269,6 +290,7 @@ def _providers() -> dict[Callable[..., Any], Callable[..., Any]]:
         deps.review_reads: review_reads,
         deps.outcomes: outcome_service,
         deps.feed: feed_store,
+        deps.feed_acks: feed_acknowledger,
         deps.ingest: ingest_service,
         deps.flagger_reports: flagger_reports,
         deps.admin: principal_admin,

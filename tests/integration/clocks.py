@@ -96,3 +96,11 @@ def signature_window_on(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
     read_as = getattr(webhooks_library, "datetime", None)
     assert read_as is dt.datetime, "standardwebhooks no longer reads the time as datetime.now()"
     monkeypatch.setattr(webhooks_library, "datetime", _datetime_on(clock))
+
+
+def datetimes_on(clock: Clock, monkeypatch: pytest.MonkeyPatch, *modules: ModuleType) -> None:
+    """Make `datetime.now()` in these modules (each imports the `datetime` class) read `clock`."""
+    shim = _datetime_on(clock)
+    for module in modules:
+        assert getattr(module, "datetime", None) is dt.datetime, f"{module.__name__} no longer reads datetime.now()"
+        monkeypatch.setattr(module, "datetime", shim)

@@ -338,12 +338,13 @@ def test_each_role_grants_only_the_actions_its_code_calls(cfn: dict[str, Any]) -
         | each("dynamodb:GetItem", "PrincipalsTable")
     )
     assert grants("FeedFunctionRole") == (
-        each("dynamodb:Query dynamodb:BatchGetItem", "FeedTable")
-        | each(dynamodb_item_writes, "ItemsTable")
+        each("dynamodb:Query dynamodb:BatchGetItem dynamodb:GetItem dynamodb:PutItem", "FeedTable")
+        | each(f"{dynamodb_item_writes} dynamodb:BatchWriteItem", "ItemsTable")
         | each("dynamodb:GetItem", "PrincipalsTable")
     )
     assert grants("DispatchFunctionRole") == (
         each("dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator dynamodb:ListStreams", "ItemsTable")
+        | each("dynamodb:PutItem", "ItemsTable")
         | each(f"{dynamodb_item_writes} dynamodb:BatchGetItem dynamodb:Query", "FeedTable")
         | each("dynamodb:BatchGetItem dynamodb:Query", "ItemsTable")  # the reports a notice quotes
         | each("dynamodb:Scan", "PrincipalsTable")
@@ -361,6 +362,7 @@ def test_each_role_grants_only_the_actions_its_code_calls(cfn: dict[str, Any]) -
         )
         | each("dynamodb:GetItem dynamodb:Query", "PrincipalsTable")
         | each("dynamodb:UpdateItem", "StatsTable")
+        | each("dynamodb:PutItem", "ItemsTable")
         | each("kms:Decrypt kms:GenerateDataKey", "FlagpostKey")
         | each("ses:SendEmail ses:SendRawEmail", "NoticeSenderIdentity")
     )

@@ -173,3 +173,33 @@ def test_acted_at_must_fall_between_the_first_report_and_now(
         assert reply.status == 422, (when, reply.body)
     assert post(local_aws, platform.api_key, item_id, {"outcome": "removed", "acted_at": iso(now)}).status == 200
     assert platform_stats(local_aws, admin, platform.principal.id)["outcomes"] == 1
+
+
+def test_acted_at_must_be_written_out_not_unix_seconds(
+    local_aws: InProcessStack, confirmed: tuple[IssuedCredentials, str, IssuedCredentials]
+) -> None:
+    platform, item_id, admin = confirmed
+    seconds = int(datetime.now(UTC).timestamp())
+    for when in (seconds, str(seconds), float(seconds), "2026-11-30", "2026-11-30T09:15:00", True):
+        reply = post(local_aws, platform.api_key, item_id, {"outcome": "removed", "acted_at": when})
+        assert reply.status == 422, (when, reply.body)
+        assert b"RFC 3339" in reply.body, reply.body
+    assert platform_stats(local_aws, admin, platform.principal.id)["outcomes"] == 0
+
+
+def test_an_outcome_that_keeps_conflicting_says_when_to_send_it_again(
+    local_aws: InProcessStack,
+    confirmed: tuple[IssuedCredentials, str, IssuedCredentials],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flagpost.adapters.dynamo.outcomes import DynamoOutcomeStore
+    from flagpost.domain.errors import WriteConflictError
+
+    def always_raced(*args: Any, **kwargs: Any) -> Any:
+        raise WriteConflictError(["ConditionalCheckFailed"])
+
+    monkeypatch.setattr(DynamoOutcomeStore, "put", always_raced)
+    platform, item_id, _ = confirmed
+    reply = post(local_aws, platform.api_key, item_id, {"outcome": "removed"})
+    assert reply.status == 409, reply.body
+    assert reply.headers.get("retry-after") == "1", reply.headers

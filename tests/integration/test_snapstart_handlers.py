@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
     [
         ("ingest", {"ingest_service", "flagger_reports", "principal_store"}),
         ("review", {"review_service", "review_reads", "principal_store"}),
-        ("feed", {"feed_store", "outcome_service", "principal_store"}),
+        ("feed", {"feed_store", "feed_acknowledger", "outcome_service", "principal_store"}),
         ("admin", {"principal_admin", "stats_service", "principal_store"}),
         ("dispatch", {"dispatcher", "stats_store"}),
         ("forward", {"forwarder"}),

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flagpost.domain import sketch
+from flagpost.domain.steps import ACTED, DISPATCHED, STEP_PREFIX
 
 # A retracted item was decided too: its confirmation was taken back.
 DECIDED = ("confirmed", "rejected", "retracted")
@@ -58,6 +59,36 @@ def _outcome_counts(image: dict[str, Any] | None) -> Counter[str]:
     took = _seconds_between(image.get("confirmed_at"), at)
     if took is not None:
         _count(out, sketch.key("outcome", took), at)
+        _count(out, sketch.key(f"action#{platform}", took), at)
+    _count_step(out, platform, ACTED, image.get("received_at"), at)
+    return out
+
+
+def _count_step(out: Counter[str], platform: object, step: str, received: str | None, at: str | None) -> None:
+    """One sample of the time from the item's first report to a step of its notice to `platform`."""
+    took = _seconds_between(received, at)
+    if took is not None and took >= 0:
+        _count(out, sketch.key(f"step#{platform}#{step}", took), at)
+
+
+def _step_counts(record: dict[str, Any]) -> Counter[str]:
+    """What a step record contributes when it is created: its sample, and for `dispatched` the notice
+    itself (counted per platform and category) and the samples of the steps that came before it."""
+    out: Counter[str] = Counter()
+    platform, step, at, received = (
+        record.get("platform_id"),
+        record.get("step"),
+        record.get("at"),
+        record.get("received_at"),
+    )
+    if not platform or not step:
+        return out
+    if step == DISPATCHED:
+        _count(out, f"platform_items#{platform}", at)
+        _count(out, f"platform_category#{platform}#{record.get('category')}", at)
+        for earlier, when in (record.get("earlier") or {}).items():
+            _count_step(out, platform, str(earlier), received, str(when))
+    _count_step(out, platform, str(step), received, at)
     return out
 
 
@@ -71,6 +102,9 @@ def deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Counter[st
         _count(out, f"report_category#{new.get('category')}", at)
         out[f"flagger_reports#{new.get('flagger_id')}"] += 1
         return out
+    if kind is not None and str(kind).startswith(STEP_PREFIX):
+        # A step counts when its record is created; writing it again (a replay) counts nothing.
+        return _step_counts(new) if new is not None and old is None else out
     if kind is not None and str(kind).startswith("OUTCOME#"):
         # The standing outcome of (item, platform) was set or replaced: count the difference, so a
         # repeat counts nothing and a change moves one count from the old outcome to the new.

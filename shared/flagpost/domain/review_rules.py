@@ -78,6 +78,7 @@ class ItemChange:
     decided_at: str | None = None
     retraction: dict[str, Any] | None = None
     lease: LeaseChange | None = None
+    claimed_at: str | None = None  # kept only if the item was never claimed before
 
 
 # ------------------------------------------------------------------------- leases
@@ -110,6 +111,7 @@ def plan_claim(
             not_confirmed_by=reviewer_id,
         ),
         lease=LeaseChange(grant_to=reviewer_id, lease_id=lease_id, expires_at=expires),
+        claimed_at=iso(now),
     )
 
 

@@ -12,8 +12,8 @@ the push job is sent again in that case, and the platform sees the same `webhook
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from flagpost.domain.errors import UnavailableError
@@ -23,8 +23,10 @@ from flagpost.domain.models.platform_item import platform_view
 from flagpost.domain.models.principal import Principal
 from flagpost.domain.models.records import StreamChange
 from flagpost.domain.routing import route
+from flagpost.domain.steps import earlier_steps
 from flagpost.observability import logger
 from flagpost.services.ports import Feed, JobQueue, PrincipalDirectory, ReportReader
+from flagpost.services.steps import StepRecorder
 
 # Reports read to build a notice: its explanations are the first few, its URL forms all of these.
 NOTICE_REPORTS = 200
@@ -39,6 +41,7 @@ class Append:
     op: Op
     item: dict[str, Any]
     sequence_number: str  # of the stream record that called for it: where the stream resumes if it fails
+    earlier: dict[str, str] = field(default_factory=dict)  # the item's steps before it became a notice
 
 
 class Dispatcher:
@@ -50,14 +53,14 @@ class Dispatcher:
         reports: ReportReader,
         notifier: Notifier,
         *,
-        on_routed: Callable[[str], None] | None = None,
+        steps: StepRecorder | None = None,
     ) -> None:
         self.feed = feed
         self.principals = principals
         self.jobs = jobs
         self.reports = reports
         self.notifier = notifier
-        self.on_routed = on_routed
+        self.steps = steps
 
     def platforms(self) -> list[Principal]:
         # Read at most every few seconds: a batch of confirmations must not scan principals per record.
@@ -75,11 +78,12 @@ class Dispatcher:
         if status == "confirmed":
             decisions = new.get("decisions") or []
             named = [p for d in decisions if d.get("decision") == "confirm" for p in d.get("platforms") or []]
+            earlier = earlier_steps(new)
             platforms = route(new["target"], named, self.platforms())
             if not platforms:
                 return []
             item = platform_view(new, self._notice(new))
-            return [Append(p, "upsert", item, sequence_number) for p in platforms]
+            return [Append(p, "upsert", item, sequence_number, earlier) for p in platforms]
         return [Append(None, "retract", platform_view(new, self._notice(new)), sequence_number)]
 
     def _notice(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -140,12 +144,11 @@ class Dispatcher:
                 channels.append("email")
             try:
                 entries = self.feed.append_batch(platform_id, [(a.op, a.item) for a in group], channels=channels)
-                if self.on_routed is not None:
-                    # Counted as soon as appended: a redelivered record finds its entry and counts nothing.
-                    for append, (_, created) in zip(group, entries, strict=True):
-                        if created and append.op == "upsert":
-                            self.on_routed(platform_id)
                 self.jobs.queue([pending for e, _ in entries for pending in e.pending()])
+                if self.steps is not None:
+                    # Found or created: a redelivered record writes its step again, which counts nothing.
+                    for append, (entry, _) in zip(group, entries, strict=True):
+                        self.steps.dispatched(entry, append.earlier)
             except UnavailableError as exc:
                 # Appended entries stay; the redelivered records find them and queue their pushes again.
                 logger.warning("feed append postponed; the stream resumes", extra={"error": str(exc)})

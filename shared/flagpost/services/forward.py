@@ -87,6 +87,7 @@ class Forwarder:
         policy: Policy,
         *,
         on_failed: Callable[[str], None] | None = None,
+        on_delivered: Callable[[FeedEntry], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.feed = feed
@@ -95,6 +96,7 @@ class Forwarder:
         self.jobs = jobs
         self.policy = policy
         self.on_failed = on_failed
+        self.on_delivered = on_delivered  # records the step (flagpost.services.steps), once
         self.clock = clock
 
     def deliver(self, job: Job) -> str:
@@ -105,6 +107,8 @@ class Forwarder:
         if job.parked:
             return self._redrive(entry)
         if entry.delivery in ("delivered", "failed"):
+            if entry.delivery == "delivered" and self.on_delivered is not None:
+                self.on_delivered(entry)  # in case the step was not recorded when it settled (a crash)
             return entry.delivery  # a redelivered message for a settled entry
         if job.round < entry.round:
             return "stale"  # a message of an earlier round, superseded by a redelivery
@@ -135,6 +139,8 @@ class Forwarder:
         if sent.outcome == "delivered":
             metrics.add_metric(name="DeliveriesOk", unit="Count", value=1)
             self.feed.record_attempt(entry, attempt, sent.log, "delivered")
+            if self.on_delivered is not None:
+                self.on_delivered(entry)
             return "delivered"
         if sent.outcome == "retry":
             if last_attempt:

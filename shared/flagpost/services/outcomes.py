@@ -72,7 +72,7 @@ class OutcomeService:
             except WriteConflictError:
                 continue  # the platform reported twice at once: decide against what is stored now
             return OutcomeOut.of(stored.model_dump())
-        raise ConflictError("The outcome changed while it was being recorded; send it again.")
+        raise ConflictError("The outcome changed while it was being recorded; send it again.", retry_after=1)
 
 
 def _wanted(
@@ -98,6 +98,7 @@ def _wanted(
             "acted_at": acted,
             "recorded_at": iso(at),
             "confirmed_at": item.last_confirmation_at(),
+            "received_at": item.first_seen_at,
             "note_digest": _note_digest(body.note) or kept_note,
             "revision": current.revision if current is not None else 0,
             **{k: given[k] for k in DSA_FIELDS if k in given},

@@ -151,6 +151,22 @@ class ReportReader(Protocol):
     def descriptions(self, report_ids: Sequence[str]) -> dict[str, str]: ...
 
 
+class StepLog(Protocol):
+    """The steps of notices (`flagpost.domain.steps`), one record each, counted when created."""
+
+    def record(self, step: dict[str, Any]) -> None: ...
+
+    def record_all(self, steps: Sequence[dict[str, Any]]) -> None: ...
+
+
+class AckMarks(Protocol):
+    """How far each platform has read its feed: the entries up to the mark are acknowledged."""
+
+    def acknowledged(self, platform_id: str) -> int: ...
+
+    def advance(self, platform_id: str, seen: int, to: int) -> None: ...
+
+
 class JobQueue(Protocol):
     """The forward queue: a job per entry, channel and round; failed ones parked, retries postponed."""
 

@@ -3,12 +3,13 @@ yearly report, and the gauges MonitorFunction publishes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from flagpost.domain.aggregates import deltas
 from flagpost.domain.models.records import StreamChange
-from flagpost.domain.models.stats import Stats, YearReport, build, year_report
+from flagpost.domain.models.stats import Stats, build
+from flagpost.domain.models.year_report import YearReport, year_report
 from flagpost.observability import logger
 from flagpost.services.ports import Counters, CountingStore, OverdueCount, StatsNotAppliedError
 
@@ -30,17 +31,26 @@ def count_changes(store: CountingStore, changes: Sequence[StreamChange]) -> str 
 
 
 class StatsService:
-    def __init__(self, counters: Counters, queue: OverdueCount, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        counters: Counters,
+        queue: OverdueCount,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        names: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
         self.counters = counters
         self.queue = queue
         self.clock = clock or (lambda: datetime.now(UTC))
+        # Platform principal id -> name: the report names hosting providers, never by id.
+        self.names = names or dict
 
     def current(self) -> Stats:
         now = self.clock()
-        return build(self.counters.counters(), self.queue.count_overdue(now), now)
+        return build(self.counters.counters(), self.queue.count_overdue(now), now, self.names())
 
     def year(self, year: int) -> YearReport:
-        return year_report(self.counters.counters(), year)
+        return year_report(self.counters.counters(), year, self.names())
 
     def gauges(self) -> dict[str, int]:
         """OverdueItems and ItemsAwaitingReview now."""

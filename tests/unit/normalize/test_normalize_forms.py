@@ -114,7 +114,7 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
         "https://fixupx.com/jack/status/1445078208190291968",
         "https://d.fxtwitter.com/jack/status/1445078208190291968",
         "https://nitter.net/jack/status/1445078208190291968#m",
-        "https://nitter.example.org/jack/status/1445078208190291968",
+        "https://nitter.poast.org/jack/status/1445078208190291968",
         "https://twitter.com/i/web/status/1445078208190291968",
         "https://x.com/i/status/1445078208190291968",
         "https://twitter.com/statuses/1445078208190291968",
@@ -151,13 +151,24 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
         "https://www.facebook.com/people/Some-Name/100064/",
         "https://www.facebook.com/p/Some-Name-100064/",
         "https://www.facebook.com/Some-Page-100064/",
+        "https://www.facebook.com/100064/about",
+    ],
+    # facebook.com/<digits> is Facebook's generic object URL: a profile, page, post or photo id.
+    ("facebook", "object", "100064"): [
         "https://www.facebook.com/100064",
+        "https://m.facebook.com/100064/",
     ],
     ("facebook", "post", "10158811254396729"): [
-        "https://www.facebook.com/someone/posts/10158811254396729",
         "https://www.facebook.com/permalink.php?story_fbid=10158811254396729",
+    ],
+    # The owner a link names scopes the story id (story ids are not documented to be global).
+    ("facebook", "post", "someone_10158811254396729"): [
+        "https://www.facebook.com/someone/posts/10158811254396729",
+        "https://www.facebook.com/Some.One/posts/10158811254396729/",
+    ],
+    ("facebook", "group_post", "somegroup/10158811254396729"): [
         "https://www.facebook.com/groups/somegroup/posts/10158811254396729/",
-        "https://www.facebook.com/groups/123/permalink/10158811254396729/",
+        "https://www.facebook.com/groups/SomeGroup/permalink/10158811254396729/",
     ],
     # A link that names the post's owner by id keeps it: story ids are not documented to be global.
     ("facebook", "post", "4_10158811254396729"): [
@@ -165,7 +176,7 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
         "https://www.facebook.com/permalink.php?story_fbid=10158811254396729&id=4",
         "https://www.facebook.com/permalink.php?id=04&story_fbid=10158811254396729&ref=share",
     ],
-    ("facebook", "post", "pfbid02Xy7ZabcDEFghiJKLmnoPQRstuVWXyz"): [
+    ("facebook", "post", "someone_pfbid02Xy7ZabcDEFghiJKLmnoPQRstuVWXyz"): [
         "https://www.facebook.com/someone/posts/pfbid02Xy7ZabcDEFghiJKLmnoPQRstuVWXyz",
     ],
     ("facebook", "post", "1_pfbid02Xy7ZabcDEFghiJKLmnoPQRstuVWXyz"): [
@@ -331,7 +342,7 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
     ],
     # --- Generic web ----------------------------------------------------------------------------
     ("web", "page", "example.com/a/c?a=1&b=2"): [
-        "http://Example.com:80/a/./b/../c?b=2&utm_source=x&a=1#frag",
+        "http://Example.com:80/a/./b/../c?b=2&utm_source=x&a=1#:~:text=frag",
         "https://www.example.com/a/c/?a=1&b=2&fbclid=abc",
         "example.com/a/c?b=2&a=1",
         "hxxp://example[.]com/a/c?a=1&b=2",
@@ -349,7 +360,7 @@ FORMS: dict[tuple[str, str, str], list[str]] = {
     ],
     ("web", "page", "example.org/Path/To/Page"): [
         "example.org/Path/To/Page",
-        "https://example.org/Path/To/Page#section-2",
+        "https://example.org/Path/To/Page#:~:text=section",
         "https://example.org//Path/To/Page".replace("//Path", "/Path"),
     ],
     ("web", "page", "http:example.com:8080/x"): ["http://example.com:8080/x"],
@@ -416,7 +427,7 @@ def test_as_dict_has_the_contract_shape() -> None:
         ("https://m.facebook.com/profile.php?id=7", "https://www.facebook.com/profile.php?id=7"),
         ("https://instagr.am/reel/AbCdE", "https://www.instagram.com/p/AbCdE/"),
         ("https://someblog.tumblr.com/post/1/x", "https://www.tumblr.com/someblog/1"),
-        ("http://Example.com:80/a/./b/../c?b=2&a=1#frag", "https://example.com/a/c?a=1&b=2"),
+        ("http://Example.com:80/a/./b/../c?b=2&a=1#frag", "https://example.com/a/c?a=1&b=2#frag"),
         ("http://example.com:8080/x", "http://example.com:8080/x"),
         ("https://example.com/a b", "https://example.com/a%20b"),
         ("https://example.com/%7euser/%2f", "https://example.com/~user/%2F"),

@@ -107,6 +107,8 @@ def _effects(change: ItemChange, update: _Update) -> None:
         s.append(f"category = {update.value(change.category.value)}")
     if change.decided_at is not None:
         s.append(f"decided_at = {update.value(change.decided_at)}")
+    if change.claimed_at is not None:
+        s.append(f"claimed_at = if_not_exists(claimed_at, {update.value(change.claimed_at)})")
     if change.add_confirmation is not None:
         a.append(f"confirmations {update.value({change.add_confirmation})}")
     if change.clear_confirmations:

@@ -26,7 +26,8 @@ from flagpost.adapters.http.auth import BEARER_SECURITY
 from flagpost.adapters.http.params import PlatformId, PrincipalId
 from flagpost.adapters.http.problems import problem_responses
 from flagpost.domain.models.principal import IssuedCredentials, Principal, Role
-from flagpost.domain.models.stats import Stats, YearReport
+from flagpost.domain.models.stats import Stats
+from flagpost.domain.models.year_report import YearReport
 from flagpost.services.principals import PrincipalAdmin
 from flagpost.services.stats import StatsService
 

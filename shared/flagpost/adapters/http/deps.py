@@ -44,6 +44,10 @@ def feed() -> Any:
     _not_wired("feed")
 
 
+def feed_acks() -> Any:
+    _not_wired("feed acknowledgements")
+
+
 def ingest() -> Any:
     _not_wired("ingest")
 

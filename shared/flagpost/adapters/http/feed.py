@@ -14,11 +14,13 @@ from flagpost.adapters.http import deps
 from flagpost.adapters.http.auth import BEARER_SECURITY
 from flagpost.adapters.http.params import ItemId
 from flagpost.adapters.http.problems import problem_responses
-from flagpost.domain.errors import MalformedInputError
+from flagpost.domain.errors import MalformedInputError, UnavailableError
 from flagpost.domain.models.feed import FeedEntry, InvalidCursorError, decode_cursor, encode_cursor
 from flagpost.domain.models.outcome import OutcomeIn, OutcomeOut
+from flagpost.observability import logger
 from flagpost.services.outcomes import OutcomeService
 from flagpost.services.ports import Feed
+from flagpost.services.steps import FeedAcknowledger
 
 router = Router()  # type: ignore[no-untyped-call]
 # A Lambda answers with at most 6 MB: a page stops short of this many bytes of entries (notices with
@@ -50,6 +52,7 @@ class FeedPage(BaseModel):
 def read_feed(
     platform: deps.Platform,
     feed: Annotated[Feed, Depends(deps.feed)],
+    acks: Annotated[FeedAcknowledger, Depends(deps.feed_acks)],
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> FeedPage:
@@ -57,6 +60,11 @@ def read_feed(
         after = decode_cursor(cursor)
     except InvalidCursorError:
         raise MalformedInputError("The cursor is not one this feed gave out.") from None
+    try:
+        acks.acknowledge(platform.id, after)  # reading on from a cursor acknowledges what came before it
+    except UnavailableError:
+        # The mark has not moved: the next read acknowledges these entries; this one is still served.
+        logger.warning("feed acknowledgement postponed", extra={"platform_id": platform.id})
     entries: list[FeedEntry] = []
     size = 0
     for entry in feed.read(platform.id, after, limit):

@@ -101,5 +101,6 @@ class OutcomeRecord(OutcomeOut):
     model_config = ConfigDict(extra="ignore")
 
     confirmed_at: str | None = Field(default=None, description="the item's confirmation: time to action starts there")
+    received_at: str | None = Field(default=None, description="the item's first report: its life's steps start there")
     note_digest: str | None = None
     revision: int = 0

@@ -83,6 +83,7 @@ class ItemRecord(LeaseHold):
     platforms: list[str] = Field(default_factory=list)
     decided_at: str | None = None
     retracted_at: str | None = None
+    claimed_at: str | None = None  # the first claim: a step of the item's life (flagpost.domain.steps)
 
     @property
     def awaits_review(self) -> bool:

@@ -71,7 +71,9 @@ def _attempt(text: str) -> tuple[Target | None, NormalizeError | None]:
 def _resolve(url: ParsedUrl) -> Target:
     for _ in range(_MAX_UNWRAP + 1):
         adapter = adapter_for(url.host) if url.scheme != "tg" else _TELEGRAM
-        if adapter is None:
+        if adapter is None or url.port is not None:
+            # A platform host on a non-default port (`t.me:8443`) is not the platform's site: whatever
+            # answers there is a generic page, its port kept in the identity.
             return page(url)
         outcome = adapter.from_url(url) if url.scheme == "tg" or adapter.serves_content(url.host) else None
         if outcome is None:

@@ -518,6 +518,10 @@ def normalize_host(host: str) -> str:
     if "%" in host:
         host = unquote(host)  # browsers decode percent-escapes in hosts before anything else
     if host.startswith("["):
+        if "%" in host:
+            # An IPv6 zone id (`fe80::1%eth0`) names an interface of the reporter's machine: no
+            # reportable target, and browsers (WHATWG) refuse it too.
+            raise NormalizeError("illegal_host", f"{host!r} has a zone id: not a reachable address")
         try:
             return "[" + ipaddress.IPv6Address(host[1:-1] if host.endswith("]") else "x").compressed + "]"
         except ValueError:

@@ -64,7 +64,6 @@ def adapter_for(host: str) -> Adapter | None:
         if adapter is not None:
             return adapter
         dot = host.find(".", dot + 1)
-    # Open-ended family: every Nitter instance.
-    if host.startswith("nitter."):
-        return x.ADAPTER
+    # Mirrors and Nitter instances are listed by exact name in x.py: a host prefix (`nitter.`) is
+    # something anyone can register, never evidence of the platform.
     return None

@@ -6,7 +6,16 @@ import re
 
 from flagpost.domain.normalize.errors import NormalizeError
 from flagpost.domain.normalize.parsing import ParsedUrl, parse_link, protect
-from flagpost.domain.normalize.platforms.base import Adapter, Outcome, Router, feature, no_target, require_free, route
+from flagpost.domain.normalize.platforms.base import (
+    Adapter,
+    Outcome,
+    Router,
+    feature,
+    no_target,
+    query_within,
+    require_free,
+    route,
+)
 from flagpost.domain.normalize.platforms.web import id_to_url, page_id
 from flagpost.domain.normalize.target import Target, make_target
 
@@ -124,6 +133,8 @@ def _from_archive_org(url: ParsedUrl) -> Outcome:
     if not segments:
         raise no_target(url)
     if segments[0] == "download" and len(segments) >= 3 and _ITEM.fullmatch(segments[1]):
+        if not query_within(url, frozenset()):
+            return None  # as an item: a query (trackers aside) may select something else: a page
         return item_file(segments[1], "/".join(segments[2:]))  # the whole file path is the file's name
     return ARCHIVE_ORG.match(url, segments)
 

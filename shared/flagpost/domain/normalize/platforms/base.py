@@ -17,6 +17,10 @@ in a `Router`, and the router is the only thing that turns a path into a typed t
   something more specific than the shape (`?comment=`, `?lc=`) makes the shape not apply: declared
   once per router for every shape (`Router(specific=...)`) and per shape (`unless`), or, for shapes
   whose every parameter may name something else, as the list of the only harmless ones (`only`).
+  The platform's content-id parameters (`Router(ids=...)`: `v`, `fbid`, `story_fbid` ...) make
+  every shape that does not read them from the query not apply: a container (`/groups/{g}`,
+  `/channel/{id}`) never absorbs the post or video a parameter selects, and an id-bearing path with a
+  second id in the query (`youtu.be/ID?v=OTHER`, `/reel/1?v=2`) names two things: a page.
   Parameter names are compared percent-decoded and in any case (`%6Cc=`, `LC=` are `lc=`), and an id
   parameter given twice with different values identifies nothing;
 - anything that matches no shape is, in `api.normalize_url`, a `page` of that platform whose id keeps
@@ -187,6 +191,8 @@ class Router:
     handles); otherwise segments are matched in their canonical percent-encoded form.
     `specific`: query parameters that, on EVERY shape of the router, name something more specific than
     the shape (a comment of a video, a post or a photo): declared once, honoured everywhere.
+    `ids`: the query parameters that carry a content id on some shape of the platform (`v`, `fbid`):
+    on every shape that does not read that parameter itself, its presence makes the shape not apply.
     """
 
     __slots__ = ("_by_first", "_captures_first", "_literals", "decode", "routes", "words")
@@ -198,13 +204,17 @@ class Router:
         *,
         decode: bool = False,
         specific: Iterable[str] = (),
+        ids: Iterable[str] = (),
     ) -> None:
         self.decode = decode
         self.routes = tuple(_Compiled(spec, patterns) for spec in routes)
         everywhere = frozenset(name.lower() for name in specific)
-        if everywhere:
-            for compiled in self.routes:
-                compiled.unless |= everywhere
+        content_ids = frozenset(name.lower() for name in ids)
+        for compiled in self.routes:
+            # One rule for every shape: an id parameter the shape does not read names something else.
+            refused = everywhere | (content_ids - {param.lower() for param, _, _ in compiled.query})
+            if refused:
+                compiled.unless |= refused
                 compiled.needs_params = True
         # Words that are a literal (or a declared tail word) at a position: never captured there.
         depth = max((r.size + max(map(len, r.tail or [()])) for r in self.routes), default=0) + 1

@@ -34,7 +34,8 @@ _PATTERNS = {
     # Post ids: numeric story ids, or the opaque, case-sensitive pfbid form.
     "post": r"[0-9]{1,25}|pfbid0[A-Za-z0-9]{20,80}",
     # A post as its owner's numeric id and the story id (`<owner>_<story>`, the Graph API's form).
-    "owned": r"[0-9]{1,25}_(?:[0-9]{1,25}|pfbid0[A-Za-z0-9]{20,80})",
+    "owned": r"[A-Za-z0-9.]{1,80}_(?:[0-9]{1,25}|pfbid0[A-Za-z0-9]{20,80})",
+    "grouped": r"[A-Za-z0-9.]{1,100}/(?:[0-9]{1,25}|pfbid0[A-Za-z0-9]{20,80})",
     "group": r"[A-Za-z0-9.]{1,100}",
     "owner": r".+",  # decoration: object ids are global
     "slug": r".+",
@@ -46,6 +47,7 @@ _USERNAME = re.compile(_PATTERNS["name"])
 _NUMBER = re.compile(_PATTERNS["number"])
 _POST = re.compile(_PATTERNS["post"])
 _OWNED_POST = re.compile(_PATTERNS["owned"])
+_GROUP_POST = re.compile(_PATTERNS["grouped"])
 _GROUP = re.compile(_PATTERNS["group"])
 _CONTENT_SUBDOMAINS = frozenset(
     {"", "www", "m", "mbasic", "web", "touch", "mobile", "mtouch", "free", "d", "iphone", "upload", "b-m"}
@@ -73,6 +75,12 @@ _GROUP_TABS = ("about", "members", "media", "files", "events", "discussion", "fe
 # a comment or a reply (`comment_id`, `reply_comment_id`), one date of a recurring event
 # (`event_time_id`), one story of a multi-story post (`substory_index`). Such a link is a page.
 _SPECIFIC = ("comment_id", "reply_comment_id", "event_time_id", "substory_index")
+# Parameters that select one post, photo or video (`?v=`, `?fbid=`, a group's `?multi_permalinks=<post>`,
+# legacy `?view=permalink&id=<post>`): a shape that does not read it names another thing (Router `ids`).
+_IDS = (
+    "v", "id", "fbid", "story_fbid", "post_id", "multi_permalinks", "highlighted_post_id", "photo_id", "video_id",
+    "post",
+)  # fmt: skip
 # Facebook's share and navigation parameters, stripped from its pages.
 TRACKERS = Trackers(
     frozenset(
@@ -95,21 +103,42 @@ def account_id(account_id: str) -> Target:
 
 
 def post(post: str, owner: str | None = None) -> Target:
-    """A post by its story id; with the owner's numeric id when the link gives one (`id=`).
-
-    Whether story ids are unique across owners is not documented (the Graph API names a post
-    `<owner>_<story>`), so a link that names the owner keeps it: `story_fbid=1&id=100` and
-    `story_fbid=1&id=200` are two targets. A vanity name in a path (`/<name>/posts/<id>`) cannot be
-    compared with a numeric owner and stays decoration.
-    """
+    """A post by its story id, scoped by the owner a link names (`<owner>_<story>`, the Graph API's form:
+    story ids are not documented to be unique across owners); owner-less links give the story id."""
     if post.isdigit():
         post = str(int(post))
     if owner is None:
         return make_target(PLATFORM, "post", post, f"https://www.facebook.com/permalink.php?story_fbid={post}")
-    owner = str(int(owner))
-    return make_target(
-        PLATFORM, "post", f"{owner}_{post}", f"https://www.facebook.com/permalink.php?story_fbid={post}&id={owner}"
-    )
+    if owner.isdigit():
+        owner = str(int(owner))
+        url = f"https://www.facebook.com/permalink.php?story_fbid={post}&id={owner}"
+        return make_target(PLATFORM, "post", f"{owner}_{post}", url, parent=("account_id", owner))
+    owner = owner.replace(".", "").lower()
+    require_free(ROUTER, owner, 0, "Facebook username")
+    url = f"https://www.facebook.com/{owner}/posts/{post}"
+    return make_target(PLATFORM, "post", f"{owner}_{post}", url, parent=("account", owner))
+
+
+def _owned(owner: str, story: str) -> Target:
+    """/<owner>/posts/<id>: the owner's name (or numeric id) scopes the story id."""
+    return post(story, owner.replace(".", "").lower())
+
+
+def group_post(group: str, post: str) -> Target:
+    """A post of a group (`/groups/<group>/posts/<id>`): kept apart per group, parent the group."""
+    name = str(int(group)) if group.isdigit() else group.lower()
+    require_free(ROUTER, name, 1, "Facebook group")
+    if post.isdigit():
+        post = str(int(post))
+    url = f"https://www.facebook.com/groups/{name}/posts/{post}"
+    return make_target(PLATFORM, "group_post", f"{name}/{post}", url, parent=("group", name))
+
+
+def facebook_object(number: str) -> Target:
+    """facebook.com/<digits>: Facebook's generic object URL (a profile, page, post, photo or group id
+    all open there), so the type says no more than "an object id" and the canonical is that URL."""
+    number = str(int(number))
+    return make_target(PLATFORM, "object", number, f"https://www.facebook.com/{number}")
 
 
 def video(video: str) -> Target:
@@ -138,7 +167,15 @@ def _named(name: str) -> Outcome:
     bare = name.replace(".", "").lower()
     if not bare:
         return None
-    return account_id(bare) if bare.isdigit() else account(bare)  # account() refuses "T.R" (tr)
+    return facebook_object(bare) if bare.isdigit() else account(bare)  # account() refuses "T.R" (tr)
+
+
+def _tabbed(name: str) -> Outcome:
+    """/<name>/<tab>: tabs exist on profiles and pages only, so digits here are an account id."""
+    bare = name.replace(".", "").lower()
+    if not bare:
+        return None
+    return account_id(bare) if bare.isdigit() else account(bare)
 
 
 def _share(code: str, kind: str = "") -> Target:
@@ -170,8 +207,8 @@ ROUTER = Router(
         route("/watch/live", video, query={"v": "video:number"}),
         route("/reel/{video:number}", video),  # reels are videos: same id, same player
         route("/reels/{video:number}", video),
-        route("/groups/{_group}/posts/{post}", post),
-        route("/groups/{_group}/permalink/{post}", post),
+        route("/groups/{group}/posts/{post}", group_post),
+        route("/groups/{group}/permalink/{post}", group_post),
         route("/groups/{group}", group, tail=_GROUP_TABS, unless=SEARCH_PARAMETERS),
         route("/events/{event:number}", event),
         route("/share/{code}", _share),
@@ -184,18 +221,21 @@ ROUTER = Router(
         route("/l.php", _unwrap, query={"u": "link"}),
         route("/pg/{name}", _named, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),  # legacy /pg/<name>/...
         # /<owner>/...: the owner is decoration (object ids are global).
-        route("/{_owner}/posts/{post}", post),
+        route("/{owner:name}/posts/{story:post}", _owned),  # the owner scopes the story id
         route("/{_owner}/videos/{video:number}", video),
         route("/{_owner}/videos/{_slug}/{video:number}", video),
         route("/{_owner}/photos/{photo:number}", photo),
         route("/{_owner}/photos/{_album}/{photo:number}", photo),
         route("/{_owner}/reel/{video:number}", video),
+        route("/{number}", facebook_object, unless=SEARCH_PARAMETERS),
         route("/{account_id:number}", account_id, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
         route("/{_slug}-{account_id:number6}", account_id, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
-        route("/{name}", _named, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
+        route("/{name}", _named, unless=SEARCH_PARAMETERS),
+        route("/{name}", _tabbed, tail=_ACCOUNT_TABS, unless=SEARCH_PARAMETERS),
         *feature(*("/" + word for word in _FEATURES)),
     ],
     specific=_SPECIFIC,
+    ids=_IDS,
 )
 SHIM_ROUTER = Router(_PATTERNS, [route("/l.php", _unwrap, query={"u": "link"})])
 
@@ -225,7 +265,7 @@ def from_url(url: ParsedUrl) -> Outcome:
     return ROUTER.match(url, segments)
 
 
-TYPES = ("account", "account_id", "post", "video", "photo", "group", "event")
+TYPES = ("account", "account_id", "object", "post", "group_post", "video", "photo", "group", "event")
 
 
 def from_target(type_: str, raw: str) -> Target:
@@ -240,7 +280,12 @@ def from_target(type_: str, raw: str) -> Target:
             owner, _, story = text.partition("_")
             return post(story, owner)
         return post(clean_id(raw, _POST, "Facebook post id", lower=False, strip_at=False))
-    builders = {"account_id": account_id, "video": video, "photo": photo, "event": event}
+    if type_ == "group_post":
+        group_name, _, story = clean_id(
+            raw, _GROUP_POST, "Facebook group post (<group>/<post id>)", lower=False
+        ).partition("/")
+        return group_post(group_name, story)
+    builders = {"account_id": account_id, "object": facebook_object, "video": video, "photo": photo, "event": event}
     if type_ in builders:
         return builders[type_](clean_id(raw, _NUMBER, f"Facebook {type_} number", lower=False, strip_at=False))
     raise unknown_type(PLATFORM, type_, TYPES)

@@ -96,6 +96,7 @@ ROUTER = Router(
             "/secure",
         ),
     ],
+    ids=("pin", "pin_id"),  # a pin selected in the query is not the account or the board
 )  # fmt: skip
 
 

@@ -78,6 +78,8 @@ ROUTER = Router(
     decode=True,  # /%40name is /@name
     # A comment link names the comment, not the video (at worst, a missed merge).
     specific=("comment_id",),
+    # An item id in the query (`/@name?item_id=`, share links' `video_id=`) selects one video: a page.
+    ids=("item_id", "video_id", "aweme_id"),
 )
 
 

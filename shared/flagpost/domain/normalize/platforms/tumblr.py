@@ -22,6 +22,9 @@ from flagpost.domain.normalize.target import Target, make_target
 
 PLATFORM = "tumblr"
 _SEARCH = frozenset(SEARCH_PARAMETERS)
+# A post selected in the query (`<blog>.tumblr.com/?post=1`, `/<blog>?id=1`) is not the blog: a page.
+_IDS = ("post", "id", "post_id")
+_ID_SET = frozenset(_IDS)
 
 _PATTERNS = {
     # Blog names are host labels, so case-insensitive.
@@ -77,6 +80,7 @@ SITE = Router(
             "/widgets", "/live", "/tv", "/activity", "/messaging", "/tags", "/change_theme", "/customize",
         ),
     ],
+    ids=_IDS,
 )  # fmt: skip
 # <blog>.tumblr.com/post/<id>/<slug> and /image/<id>, matched as /<blog>/post/<id>...; every other
 # path of a blog site is a page.
@@ -87,6 +91,7 @@ BLOG_SITE = Router(
         route("/{blog}/post/{post}/{_slug}", post),
         route("/{blog}/image/{post}", post),
     ],
+    ids=_IDS,
 )
 
 
@@ -95,7 +100,7 @@ def from_url(url: ParsedUrl) -> Outcome:
     label, _, base = url.host.partition(".")
     if base == "tumblr.com" and label not in _SERVICE_SUBDOMAINS and _BLOG.fullmatch(label) and not label.isdigit():
         if not segments:
-            return None if SITE.reserved(label) or url.mentions(_SEARCH) else blog(label)
+            return None if SITE.reserved(label) or url.mentions(_SEARCH | _ID_SET) else blog(label)
         return BLOG_SITE.match(url, [label, *segments])
     if url.host not in ("tumblr.com", "www.tumblr.com"):
         return None

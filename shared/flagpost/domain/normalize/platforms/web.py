@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -97,28 +96,26 @@ def canonical_query(query: str, extra: Trackers = NO_TRACKERS) -> str:
 
 # Hosts that carry what a link names, or the key to open it, in the fragment: MEGA (`#F!id!key`,
 # `/folder/id#key/file/id`), Signal group and contact links, end-to-end encrypted paste and file
-# shares. Their whole fragment is kept (a different key is kept apart: at worst a missed merge).
+# shares. Their whole fragment is kept as written, even a text directive.
 FRAGMENT_HOSTS = frozenset(
     {
         "mega.nz", "mega.co.nz", "mega.io", "mega.app", "signal.group", "signal.me", "privatebin.net",
         "0bin.net", "cryptpad.fr", "wormhole.app", "drive.proton.me", "send.vis.ee",
     }
 )  # fmt: skip
-# A plain in-page anchor (an HTML id such as `section-2`, `comment_5`, `top`): a place in the document,
-# which is the target. Anything else (`#!/x`, `#/route`, `#F!id!key`, `#t=30`) may be what the page shows.
-_ANCHOR = re.compile(r"[^/!?=&#\s]*")
 # Chrome's text fragments (`#:~:text=...`) highlight a passage: never part of the identity.
 _DIRECTIVE = ":~:"
 
 
-def identity_fragment(fragment: str | None, *, root: bool, whole: bool = False) -> str | None:
+def identity_fragment(fragment: str | None, *, whole: bool = False) -> str | None:
     """The part of a page's fragment that is part of its identity, canonically encoded, or None.
 
-    Kept: the whole fragment on `whole` hosts (apps that route on it); otherwise the fragment minus a
-    text directive, unless what is left is a plain in-page anchor on a page with a path or a query
-    (`example.com/a#section-2` is `example.com/a`). On a bare root (`signal.group/#<group>`,
-    `mega.nz/#F!id!key`) the fragment is all that can tell two links apart, so it is always kept;
-    a fragment of trackers only (`#utm_source=x`) never.
+    A fragment is kept unless it is clearly navigation: empty, a text directive (`#:~:text=`, dropped
+    from whatever precedes it) or trackers only (`#utm_source=x`). A word-like fragment cannot be told
+    from an identity: `#section-2` is an anchor, but `kiwiirc.com/.../#channelA` is an IRC channel and
+    a self-hosted PrivateBin, Lufi or Send instance (`/r/<id>#<key>`, `/?<id>#<key>`) carries the key
+    without which its canonical URL opens nothing. No host list decides: keeping an anchor is at
+    worst a missed merge (`/a#top` apart from `/a`). `whole` hosts keep even a directive.
     """
     if not fragment:
         return None
@@ -127,9 +124,6 @@ def identity_fragment(fragment: str | None, *, root: bool, whole: bool = False) 
             fragment = fragment.partition(_DIRECTIVE)[0]
             if not fragment:
                 return None
-        plain = unquote(fragment) if "%" in fragment else fragment
-        if not root and _ANCHOR.fullmatch(plain):
-            return None
         if "=" in fragment and all(is_tracking(pair.partition("=")[0]) for pair in fragment.split("&")):
             return None
     return canonical_fragment(fragment)
@@ -155,9 +149,7 @@ def page_id(url: ParsedUrl, extra: Trackers = NO_TRACKERS, *, whole_fragment: bo
     if query:
         text += "?" + query
     if url.fragment:
-        fragment = identity_fragment(
-            url.fragment, root=path == "/" and not query, whole=whole_fragment or host in FRAGMENT_HOSTS
-        )
+        fragment = identity_fragment(url.fragment, whole=whole_fragment or host in FRAGMENT_HOSTS)
         if fragment:
             text += "#" + fragment
     return protect(text)

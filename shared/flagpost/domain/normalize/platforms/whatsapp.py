@@ -18,6 +18,7 @@ from flagpost.domain.normalize.platforms.base import (
     unknown_type,
 )
 from flagpost.domain.normalize.platforms.shortlinks import short_link
+from flagpost.domain.normalize.platforms.web import canonical_query
 from flagpost.domain.normalize.target import Target, make_target
 
 PLATFORM = "whatsapp"
@@ -92,7 +93,12 @@ def from_url(url: ParsedUrl) -> Outcome:
     if host in ("wa.me", "www.wa.me"):
         if not segments:
             raise no_target(url)
-        return WA_ME.match(url, segments)
+        outcome = WA_ME.match(url, segments)
+        query = canonical_query(url.query) if url.query and outcome is not None else ""
+        if query and isinstance(outcome, Target) and outcome.type == "short_link":
+            # As every short link: the query is kept (trackers aside), two links differing in it apart.
+            return short_link(PLATFORM, "wa.me", segments, query)
+        return outcome
     return SITE.match(url, segments)
 
 

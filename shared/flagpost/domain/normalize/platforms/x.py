@@ -46,8 +46,12 @@ _POST_VIEWS = (
 TRACKERS = Trackers(frozenset({"s", "t", "ref_src", "ref_url"}))
 _BASES = (
     "twitter.com", "x.com", "fxtwitter.com", "vxtwitter.com", "fixupx.com", "fixvx.com", "twittpr.com",
-    "fxtwitter.net", "xcancel.com", "nitter.net", "nitter.poast.org", "nitter.privacydev.net",
-    "nitter.space", "twiiit.com",
+    "fxtwitter.net", "xcancel.com", "twiiit.com",
+    # Known Nitter instances, by exact name: any host can call itself `nitter.<anything>`.
+    "nitter.net", "nitter.poast.org", "nitter.privacydev.net", "nitter.space", "nitter.it",
+    "nitter.kavin.rocks", "nitter.unixfox.eu", "nitter.moomoo.me", "nitter.fdn.fr", "nitter.1d4.us",
+    "nitter.lacontrevoie.fr", "nitter.pussthecat.org", "nitter.nixnet.services", "nitter.42l.fr",
+    "nitter.cz", "nitter.tiekoetter.com", "nitter.d420.de", "nitter.privacyredirect.com",
 )  # fmt: skip
 _BASE_SET = frozenset(_BASES)
 
@@ -70,8 +74,8 @@ def account_id(account_id: str) -> Target:
 
 
 def _subdomain(host: str) -> str | None:
-    """ "" for the apex (or a nitter instance), the label for a direct subdomain, None otherwise."""
-    if host in _BASE_SET or host.startswith("nitter."):
+    """ "" for the apex (or a known Nitter instance), the label for a direct subdomain, None otherwise."""
+    if host in _BASE_SET:
         return ""
     label, _, base = host.partition(".")
     return label if base in _BASE_SET else None
@@ -102,6 +106,8 @@ ROUTER = Router(
             "/communities", "/premium", "/grok", "/verified-choose",
         ),
     ],
+    # A status id in the query (intents read `tweet_id`) is another target than the shape: a page.
+    ids=("tweet_id", "status_id", "status"),
 )  # fmt: skip
 # platform.twitter.com/embed/Tweet.html?id=<id>, the embedded-tweet iframe.
 EMBED_ROUTER = Router(_PATTERNS, [route("/embed/Tweet.html", post, query={"id": "post:id"})])

@@ -53,6 +53,8 @@ TRACKERS = Trackers(frozenset({"si", "feature"}))
 # On every shape, a parameter that names something more specific than the video or channel the path
 # names: `lc=` a comment (watch, shorts, live, embed, /v/, youtu.be alike), `lb=` a community post.
 _SPECIFIC = ("lc", "lb")
+# The parameter that carries a video id (`watch?v=`): on any other shape it names a second video.
+_IDS = ("v",)
 
 
 # Builders take the router's capture names as parameter names: route("/shorts/{video}", video).
@@ -109,8 +111,9 @@ ROUTER = Router(
     _PATTERNS,
     [
         route("/watch", video, query={"v": "video"}),
-        # The old /watch/<id> form; a `v=` besides names a video too, maybe another one: a page.
-        route("/watch/{video}", video, unless=("v",)),
+        # The old /watch/<id> form; a `v=` besides names a video too, maybe another one: a page (the
+        # router's `ids` rule, the same on every shape: youtu.be/ID?v=, /shorts/ID?v=, /channel/UC..?v=).
+        route("/watch/{video}", video),
         route("/shorts/{video}", video),
         route("/live/{video}", video),
         route("/embed/videoseries", playlist, query={"list": "playlist"}),
@@ -131,8 +134,9 @@ ROUTER = Router(
     ],
     decode=True,
     specific=_SPECIFIC,
+    ids=_IDS,
 )
-SHORT_ROUTER = Router(_PATTERNS, [route("/{video}", video)], specific=_SPECIFIC)
+SHORT_ROUTER = Router(_PATTERNS, [route("/{video}", video)], specific=_SPECIFIC, ids=_IDS)
 
 
 def from_url(url: ParsedUrl) -> Outcome:
