@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     forward_max_age_seconds: int = Field(default=24 * 3600, gt=0)
     forward_backoff_base_seconds: float = Field(default=2.0, gt=0)
     forward_backoff_max_seconds: int = Field(default=900, ge=1, le=43200)
+    # A platform whose endpoint leaves this many pushes in a row unanswered is left alone for a
+    # cool-down (doubling each time it fails again, up to the max); its jobs wait without attempts.
+    forward_breaker_failures: int = Field(default=3, ge=1, le=100)
+    forward_breaker_cooldown_seconds: float = Field(default=30.0, gt=0)
+    forward_breaker_cooldown_max_seconds: float = Field(default=900.0, gt=0)
     push_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     push_read_timeout_seconds: float = Field(default=10.0, gt=0)
     # A push as a whole (connect, send, headers back): ForwardFunction handles 2 a batch in 30 s.

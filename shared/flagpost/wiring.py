@@ -228,11 +228,19 @@ def feed_acknowledger() -> FeedAcknowledger:
 def dispatcher() -> Dispatcher:
     from flagpost.services.dispatch import Dispatcher
 
-    return Dispatcher(feed_store(), principal_store(), job_queue(), review_store(), notifier(), steps=step_recorder())
+    return Dispatcher(
+        feed_store(),
+        principal_store(),
+        job_queue(),
+        review_store(),
+        notifier(),
+        steps=step_recorder(),
+    )
 
 
 @lazy
 def forwarder() -> Forwarder:
+    from flagpost.adapters.dynamo.circuit import DynamoCircuitBreaker
     from flagpost.adapters.push import HttpPusher
     from flagpost.adapters.ses import SesMailer
     from flagpost.services.channels import EmailChannel, PushChannel
@@ -261,6 +269,14 @@ def forwarder() -> Forwarder:
         policy,
         on_failed=lambda platform_id: stats.add(f"deliveries_failed#{platform_id}"),
         on_delivered=step_recorder().delivered,
+        breaker=DynamoCircuitBreaker(
+            feed_table(),
+            threshold=config.forward_breaker_failures,
+            cooldown_s=config.forward_breaker_cooldown_seconds,
+            cooldown_max_s=config.forward_breaker_cooldown_max_seconds,
+            # A probe holds the half-open circuit for as long as a push can take, and then some.
+            probe_lease_s=2 * config.push_total_timeout_seconds + 5,
+        ),
     )
 
 

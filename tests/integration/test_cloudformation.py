@@ -338,7 +338,7 @@ def test_each_role_grants_only_the_actions_its_code_calls(cfn: dict[str, Any]) -
         | each("dynamodb:GetItem", "PrincipalsTable")
     )
     assert grants("FeedFunctionRole") == (
-        each("dynamodb:Query dynamodb:BatchGetItem dynamodb:GetItem dynamodb:PutItem", "FeedTable")
+        each("dynamodb:Query dynamodb:GetItem dynamodb:PutItem dynamodb:BatchGetItem", "FeedTable")
         | each(f"{dynamodb_item_writes} dynamodb:BatchWriteItem", "ItemsTable")
         | each("dynamodb:GetItem", "PrincipalsTable")
     )

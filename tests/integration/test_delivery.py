@@ -28,6 +28,7 @@ from flagpost_local.harness import InProcessStack
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLAGPOST_FORWARD_BACKOFF_BASE_SECONDS", "1")
     monkeypatch.setenv("FLAGPOST_FORWARD_BACKOFF_MAX_SECONDS", "1")
+    monkeypatch.setenv("FLAGPOST_FORWARD_BREAKER_COOLDOWN_SECONDS", "1")
     lazy.reset()
 
 

@@ -1,8 +1,10 @@
 """Sending one signed entry to a platform's endpoint over HTTP, safely (`flagpost.adapters.ssrf`).
 
 Bounded in total time, not only per socket read: an endpoint that drips its answer a byte at a time
-is abandoned after `total_timeout_s`. The answer's body is never read: its status and headers are all
-a push needs, so a huge body costs nothing. Redirects are never followed.
+is abandoned after `total_timeout_s`, and its connection is shut down then
+(`flagpost.adapters.cutoff`), so neither the worker thread nor the socket outlives the push. The
+answer's body is never read: its status and headers are all a push needs, so a huge body costs
+nothing. Redirects are never followed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from concurrent.futures import TimeoutError as FutureTimeoutError
 
 import requests
 
+from flagpost.adapters.cutoff import Cutoff
 from flagpost.adapters.ssrf import guarded_session, validate_endpoint
 from flagpost.domain.errors import PushRefusedError, PushTransportError
 
@@ -40,14 +43,15 @@ class HttpPusher:
         """(HTTP status, latency in ms, Retry-After); PushTransportError without an answer."""
         started = time.perf_counter()
         worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="push")
+        cutoff = Cutoff()
         try:
-            status, retry_after = worker.submit(self._send, endpoint, body, headers).result(
+            status, retry_after = worker.submit(self._send, endpoint, body, headers, cutoff).result(
                 timeout=self.total_timeout_s
             )
         except FutureTimeoutError:
-            # Closing the session's sockets ends the stuck read in the worker; later pushes get a new one.
-            self.session.close()
-            self.session = guarded_session(allow_loopback=self.allow_loopback)
+            # Shutting down the request's own sockets ends the stuck read: the worker thread returns
+            # and urllib3 discards the connection (closing the pool would not reach a busy one).
+            cutoff.cut()
             raise PushTransportError("Timeout") from None
         except requests.TooManyRedirects:
             raise PushRefusedError("TooManyRedirects") from None
@@ -57,8 +61,11 @@ class HttpPusher:
             worker.shutdown(wait=False)
         return status, round((time.perf_counter() - started) * 1000, 1), retry_after
 
-    def _send(self, endpoint: str, body: bytes, headers: dict[str, str]) -> tuple[int, str | None]:
-        with self.session.post(
-            endpoint, data=body, headers=headers, timeout=self.timeouts, allow_redirects=False, stream=True
-        ) as reply:
+    def _send(self, endpoint: str, body: bytes, headers: dict[str, str], cutoff: Cutoff) -> tuple[int, str | None]:
+        with (
+            cutoff.active(),
+            self.session.post(
+                endpoint, data=body, headers=headers, timeout=self.timeouts, allow_redirects=False, stream=True
+            ) as reply,
+        ):
             return reply.status_code, reply.headers.get("retry-after")

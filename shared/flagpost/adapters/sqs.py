@@ -12,6 +12,7 @@ from flagpost.domain.errors import UnavailableError
 from flagpost.domain.models.feed import FeedEntry, PushJob
 
 SQS_BATCH = 10  # SendMessageBatch's limit
+MAX_DELAY_S = 900  # SendMessage's DelaySeconds limit
 
 
 class SqsJobQueue:
@@ -37,6 +38,15 @@ class SqsJobQueue:
         """Parked for an operator: the DLQ alarm fires, and a redrive starts a new delivery round."""
         if self.dlq_url:
             self._call("send_message", QueueUrl=self.dlq_url, MessageBody=PushJob.of(entry, parked=True).body())
+
+    def defer(self, entry: FeedEntry, attempts: int, delay_s: int) -> None:
+        """A new message for the entry's job, due in `delay_s` (SQS delays a message by 15 min at most)."""
+        self._call(
+            "send_message",
+            QueueUrl=self.queue_url,
+            MessageBody=PushJob.of(entry, attempts=attempts).body(),
+            DelaySeconds=max(0, min(MAX_DELAY_S, delay_s)),
+        )
 
     def postpone(self, receipt_handle: str, delay_s: int) -> None:
         """SQS hands the job back after `delay_s` (the backoff, or the endpoint's Retry-After)."""

@@ -19,6 +19,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import PoolManager
 
+from flagpost.adapters.cutoff import CutoffMixin
 from flagpost.domain.errors import UnsafeEndpointError
 
 METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")})
@@ -152,11 +153,11 @@ class _PinnedMixin:
         return super()._new_conn()  # type: ignore[misc,no-any-return]
 
 
-class _PinnedHTTPConnection(_PinnedMixin, HTTPConnection):
+class _PinnedHTTPConnection(CutoffMixin, _PinnedMixin, HTTPConnection):
     pass
 
 
-class _PinnedHTTPSConnection(_PinnedMixin, HTTPSConnection):
+class _PinnedHTTPSConnection(CutoffMixin, _PinnedMixin, HTTPSConnection):
     pass
 
 

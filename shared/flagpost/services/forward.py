@@ -7,8 +7,14 @@ attempt and says what it came to:
   message the mail service rejects): the entry is marked failed on that channel and parked in the DLQ
   at once (an alarm watches the DLQ).
 - retry (408, 429, 5xx, no answer, a throttled or unavailable mail service, or a dependency
-  unavailable before sending): the job comes back after an exponential backoff with jitter (or the
-  endpoint's Retry-After). The last allowed attempt, or a round older than the age limit, marks it failed.
+  unavailable before sending): the job comes back after an exponential backoff with jitter, or the
+  endpoint's Retry-After when that is longer. The last allowed attempt, or a round older than the
+  age limit, marks it failed.
+A platform whose endpoint gives no answer (a timeout, a refused connection) trips its circuit breaker
+(`CircuitBreaker`, shared by every forwarder): while the circuit is open its push jobs are deferred
+at once, without an HTTP attempt and without spending their attempt budget, so it holds no forwarder
+that another platform's pushes need; after a cool-down one probe goes through. The age limit still
+applies: a job older than it is failed when its platform's circuit is open.
 The `webhook-id` (and the e-mail's Message-ID) is the entry's, so every retry and redelivery of one
 entry carries the same id. A failed entry is delivered again in a new round by `redeliver` or by
 redriving its parked job; each channel is retried and redelivered on its own.
@@ -16,6 +22,7 @@ redriving its parked job; each channel is retried and redelivered on its own.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import time
@@ -33,7 +40,7 @@ from flagpost.domain.errors import (
 )
 from flagpost.domain.models.feed import Attempt, Channel, FeedEntry
 from flagpost.observability import logger, metrics
-from flagpost.services.ports import DeliveryChannel, Feed, JobQueue, PrincipalDirectory
+from flagpost.services.ports import Admission, CircuitBreaker, DeliveryChannel, Feed, JobQueue, PrincipalDirectory
 
 MAX_VISIBILITY_S = 12 * 3600
 _DELTA_SECONDS = re.compile(r"[0-9]{1,9}")
@@ -57,6 +64,7 @@ class Job:
     round: int = 0
     parked: bool = False
     channel: Channel = "push"
+    attempts: int = 0  # made in this round by earlier messages (a deferred job is a new message)
 
 
 @dataclass(frozen=True)
@@ -68,13 +76,18 @@ class Policy:
 
 
 def backoff_s(attempt: int, base: float, cap: int = MAX_VISIBILITY_S, retry_after: str | None = None) -> int:
-    """Full-jitter exponential backoff, or the endpoint's Retry-After (seconds) when it sent one."""
+    """Full-jitter exponential backoff for this attempt; the endpoint's Retry-After (seconds) is a lower bound.
+
+    A short Retry-After (1 s, 0) therefore never spends the attempt budget faster than the backoff
+    would; a longer one is honoured up to SQS's longest visibility (12 h).
+    """
+    ceiling = min(cap, MAX_VISIBILITY_S, base * 2 ** max(0, attempt - 1))
+    delay = max(1, int(random.uniform(ceiling / 2, ceiling)))  # noqa: S311 - jitter, not security
     # Delta-seconds only, in ASCII digits (str.isdigit would also take "²", which int() refuses);
     # an HTTP-date or anything else is ignored and the backoff applies.
     if retry_after and _DELTA_SECONDS.fullmatch(retry_after.strip()):
-        return min(MAX_VISIBILITY_S, max(1, int(retry_after.strip())))
-    ceiling = min(cap, MAX_VISIBILITY_S, base * 2 ** max(0, attempt - 1))
-    return max(1, int(random.uniform(ceiling / 2, ceiling)))  # noqa: S311 - jitter, not security
+        delay = max(delay, int(retry_after.strip()))
+    return min(MAX_VISIBILITY_S, delay)
 
 
 class Forwarder:
@@ -89,6 +102,7 @@ class Forwarder:
         on_failed: Callable[[str], None] | None = None,
         on_delivered: Callable[[FeedEntry], None] | None = None,
         clock: Callable[[], float] = time.time,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.feed = feed
         self.principals = principals
@@ -98,6 +112,7 @@ class Forwarder:
         self.on_failed = on_failed
         self.on_delivered = on_delivered  # records the step (flagpost.services.steps), once
         self.clock = clock
+        self.breaker = breaker
 
     def deliver(self, job: Job) -> str:
         """Deliver one entry on one channel. Returns the settled state; raises RetryLaterError for SQS to retry."""
@@ -113,13 +128,23 @@ class Forwarder:
         if job.round < entry.round:
             return "stale"  # a message of an earlier round, superseded by a redelivery
         logger.append_keys(correlation_id=entry.webhook_id(), item_id=entry.item.get("item_id"), channel=entry.channel)
-        # Attempts count per round (a redelivery gets a fresh budget) and are logged on across rounds.
-        attempt = entry.attempt_offset + job.receive_count
-        started = (
-            datetime.fromisoformat(entry.round_started_at).timestamp() if entry.round_started_at else job.sent_at_s
-        )
+        # Attempts count per round (a redelivery gets a fresh budget) and are logged on across rounds;
+        # a deferred job is a new message, which carries the attempts made before it.
+        made = job.attempts + job.receive_count
+        attempt = entry.attempt_offset + made
+        started = datetime.fromisoformat(entry.round_started_at or entry.created_at).timestamp()
         too_old = self.clock() - started > self.policy.max_age_s
-        last_attempt = job.receive_count >= self.policy.max_attempts or too_old
+        last_attempt = made >= self.policy.max_attempts or too_old
+        admission = self._admit(entry)
+        if admission.wait_s > 0:
+            if too_old:
+                return self._settle(entry, attempt, {"error": "the endpoint has not answered (circuit open)"}, "failed")
+            # No HTTP attempt, and none of the budget spent: this receive is not an attempt.
+            spread = random.uniform(0, min(10.0, admission.wait_s))  # noqa: S311 - spreads the returns
+            delay = math.ceil(admission.wait_s + spread)
+            self.jobs.defer(entry, made - 1, delay)
+            metrics.add_metric(name="DeliveriesDeferred", unit="Count", value=1)
+            return "deferred"
         try:
             sent = self._send(entry)
         except (UnsafeEndpointError, NotFoundError, PushRefusedError) as exc:
@@ -132,10 +157,14 @@ class Forwarder:
             raise RetryLaterError(type(exc).__name__, self._backoff(attempt)) from None
         except PushTransportError as exc:
             failure: dict[str, Any] = {"error": str(exc)}
+            if self.breaker is not None and entry.channel == "push":
+                self.breaker.failed(entry.platform_id, self.clock())
             if last_attempt:
                 return self._settle(entry, attempt, failure, "failed")
             self.feed.record_attempt(entry, attempt, failure, None)
             raise RetryLaterError(str(exc), self._backoff(attempt)) from None
+        if admission.failing and self.breaker is not None:
+            self.breaker.succeeded(entry.platform_id)  # it answered: closed again
         if sent.outcome == "delivered":
             metrics.add_metric(name="DeliveriesOk", unit="Count", value=1)
             self.feed.record_attempt(entry, attempt, sent.log, "delivered")
@@ -148,6 +177,12 @@ class Forwarder:
             self.feed.record_attempt(entry, attempt, sent.log, None)
             raise RetryLaterError(f"{entry.channel}: {sent.log}", self._backoff(attempt, sent.retry_after))
         return self._settle(entry, attempt, sent.log, "failed")
+
+    def _admit(self, entry: FeedEntry) -> Admission:
+        """Pushes ask the platform's circuit breaker first (e-mail goes through one shared service)."""
+        if self.breaker is None or entry.channel != "push":
+            return Admission(wait_s=0.0, failing=False)
+        return self.breaker.admit(entry.platform_id, self.clock())
 
     def _send(self, entry: FeedEntry) -> Attempt:
         channel = self.channels.get(entry.channel)

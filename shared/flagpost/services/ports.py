@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -175,6 +176,31 @@ class JobQueue(Protocol):
     def park(self, entry: FeedEntry) -> None: ...
 
     def postpone(self, receipt_handle: str, delay_s: int) -> None: ...
+
+    def defer(self, entry: FeedEntry, attempts: int, delay_s: int) -> None:
+        """Queue the entry's job again, due in `delay_s`, as a new message that carries the attempts
+        its round has made (its receives so far, less the one being deferred)."""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """May a platform's endpoint be tried now? `wait_s` > 0: no, not for that long (its circuit is
+    open); `failing`: its last pushes went unanswered; `probe`: this push is the one probe after a cool-down."""
+
+    wait_s: float
+    failing: bool
+    probe: bool = False
+
+
+class CircuitBreaker(Protocol):
+    """Per-platform state every forwarder shares: a platform whose endpoint does not answer is left
+    alone for a cool-down instead of holding forwarders for each of its jobs."""
+
+    def admit(self, platform_id: str, now: float) -> Admission: ...
+
+    def failed(self, platform_id: str, now: float) -> None: ...
+
+    def succeeded(self, platform_id: str) -> None: ...
 
 
 class DeliveryChannel(Protocol):

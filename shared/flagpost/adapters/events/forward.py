@@ -37,6 +37,7 @@ def job_from_sqs(record: PushRecord) -> Job:
         round=record.body.round,
         parked=record.body.parked,
         channel=record.body.channel,
+        attempts=record.body.attempts,
     )
 
 

@@ -118,11 +118,19 @@ class PushJob(BaseModel):
     round: int = Field(default=0, ge=0)
     parked: bool = False
     channel: Channel = "push"
+    # Attempts this round made before this message: a job deferred while its platform's circuit was
+    # open comes back as a new message (SQS counts receives per message), and carries them on.
+    attempts: int = Field(default=0, ge=0, le=10_000)
 
     @classmethod
-    def of(cls, entry: FeedEntry, *, parked: bool = False) -> PushJob:
+    def of(cls, entry: FeedEntry, *, parked: bool = False, attempts: int = 0) -> PushJob:
         return cls(
-            platform_id=entry.platform_id, seq=entry.seq, round=entry.round, parked=parked, channel=entry.channel
+            platform_id=entry.platform_id,
+            seq=entry.seq,
+            round=entry.round,
+            parked=parked,
+            channel=entry.channel,
+            attempts=attempts,
         )
 
     def body(self) -> str:
