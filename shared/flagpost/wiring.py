@@ -6,6 +6,10 @@ providers of the routes' dependencies and the bearer guard.
 Nothing here runs at import: every builder reads the settings and makes clients on first use, so
 tests and the local stack can set the environment first (and `flagpost.lazy.reset()` forgets all).
 Handlers and routers ask for what they need by calling these.
+
+Over 300 lines on purpose: it is the composition root, one short builder per store, service and
+channel, each importing its own modules (cold starts pay for what they use); splitting it would
+only scatter the one list of what the deployment is made of.
 """
 
 from __future__ import annotations

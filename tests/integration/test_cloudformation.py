@@ -220,7 +220,8 @@ def test_ttl_attributes_are_the_ones_the_code_writes(cfn: dict[str, Any]) -> Non
     powertools_expiry = inspect.signature(DynamoDBPersistenceLayer.__init__).parameters["expiry_attr"].default
     assert ttl == {
         "ItemsTable": {"AttributeName": "expires_at", "Enabled": True},  # report texts
-        "FeedTable": None,  # feed entries are the platforms' record: kept
+        # Feed entries are the platforms' record and have no expiry; their notices' quoted explanations do.
+        "FeedTable": {"AttributeName": "expires_at", "Enabled": True},
         "StatsTable": {"AttributeName": "expires_at", "Enabled": True},  # stream-event markers
         "PrincipalsTable": {"AttributeName": "expires_at", "Enabled": True},  # rate windows, rotated-out keys
         "IdempotencyTable": {"AttributeName": powertools_expiry, "Enabled": True},

@@ -200,6 +200,14 @@ def test_a_platform_with_only_email_receives_a_complete_notice(local_aws: InProc
     assert attempt["message_id"] == mail["Message-ID"]
     assert attempt["provider_message_id"]
     assert item_id == document["item"]["item_id"]
+    # And the notice's step on this channel is `mailed` (a push's would be `delivered`)
+    steps = local_aws.client("dynamodb").query(
+        TableName=local_aws.stack.physical("ItemsTable"),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :s)",
+        ExpressionAttributeValues={":pk": {"S": f"ITEM#{item_id}"}, ":s": {"S": f"STEP#{platform.principal.id}#"}},
+    )["Items"]
+    assert {s["step"]["S"] for s in steps} >= {"dispatched", "mailed"}
+    assert "delivered" not in {s["step"]["S"] for s in steps}
 
 
 @pytest.mark.usefixtures("fast_retries")

@@ -113,9 +113,13 @@ def test_free_text_is_stored_only_in_records_that_expire(decided: dict[str, Any]
     for record in holders:
         expires = datetime.fromtimestamp(int(record[attribute]), UTC)
         assert now + timedelta(days=399) < expires <= now + timedelta(days=400, minutes=1), record["sk"]
-    # The feed (what platforms read) and the stats hold none of it either.
-    for table in (config.feed_table, config.stats_table):
-        assert not [r for r in scan(table) if text_in(r, texts)]
+    # The stats hold none of it. The feed holds only what a notice must quote (DSA Art. 16(2)(a): the
+    # flagger's explanation, never a note), in one record that expires when the report's own text does.
+    assert not [r for r in scan(config.stats_table) if text_in(r, texts)]
+    (quoted,) = [r for r in scan(config.feed_table) if text_in(r, texts)]
+    assert quoted["texts"] == [DESCRIPTION]
+    (original,) = [r for r in holders if DESCRIPTION in json.dumps(r)]
+    assert abs(int(quoted[ttl_attribute(template, "FeedTable")]) - int(original[attribute])) <= 60
 
 
 def test_after_the_retention_period_the_texts_are_gone_and_the_record_is_whole(
@@ -133,6 +137,7 @@ def test_after_the_retention_period_the_texts_are_gone_and_the_record_is_whole(
     attribute = ttl_attribute(template, "ItemsTable")
     assert expire(config.items_table, attribute, datetime.now(UTC) + timedelta(days=399)) == 0
     assert expire(config.items_table, attribute, datetime.now(UTC) + timedelta(days=401)) == 4
+    assert expire(config.feed_table, ttl_attribute(template, "FeedTable"), datetime.now(UTC) + timedelta(days=401)) == 1
 
     after = call(stack, reviewer, "GET", f"/v1/review/items/{item_id}")
     assert after["reports"][0]["description"] is None

@@ -6,16 +6,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from flagpost.domain.models.feed import FeedEntry
+from flagpost.domain.models.feed import Channel, ChannelState, FeedEntry
 from flagpost.services.forward import Forwarder, Job, Policy
 from flagpost.services.steps import FeedAcknowledger, StepRecorder
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def entry(seq: int, op: str = "upsert", delivery: str = "pull") -> FeedEntry:
+def entry(seq: int, op: str = "upsert", delivery: str = "pull", channel: Channel = "push") -> FeedEntry:
     item = {"item_id": f"itm_{seq}", "first_seen_at": "2026-05-01T11:00:00Z", "category": "threat"}
-    return FeedEntry("pla_t", seq, op, item, "2026-05-01T11:30:00.000Z", delivery)  # type: ignore[arg-type]
+    channels = {channel: ChannelState(delivery=delivery)}
+    return FeedEntry("pla_t", seq, op, item, "2026-05-01T11:30:00.000Z", channels, channel)  # type: ignore[arg-type]
 
 
 class Steps:
@@ -52,7 +53,7 @@ class Feed:
     def read(self, platform_id: str, after: int, limit: int) -> list[FeedEntry]:
         return [e for e in self.entries if e.seq > after][:limit]
 
-    def entry(self, platform_id: str, seq: int) -> FeedEntry | None:
+    def entry(self, platform_id: str, seq: int, channel: Channel = "push") -> FeedEntry | None:
         return next((e for e in self.entries if e.seq == seq), None)
 
 
@@ -74,10 +75,10 @@ def test_a_cursor_acknowledges_the_upserts_before_it_once_and_never_beyond_the_f
 class Settled:
     """A feed whose entry was delivered before the step was recorded (the process died in between)."""
 
-    def __init__(self) -> None:
-        self.one = entry(7, delivery="delivered")
+    def __init__(self, channel: Channel = "push") -> None:
+        self.one = entry(7, delivery="delivered", channel=channel)
 
-    def entry(self, platform_id: str, seq: int) -> FeedEntry:
+    def entry(self, platform_id: str, seq: int, channel: Channel = "push") -> FeedEntry:
         return self.one
 
 
@@ -97,3 +98,13 @@ def test_a_redelivered_job_of_a_delivered_entry_records_the_step_it_may_have_mis
     assert forwarder.deliver(job) == "delivered"
     (record,) = steps.records.values()
     assert (record["sk"], record["at"]) == ("STEP#pla_t#delivered", "2026-05-01T12:00:00.000Z")
+
+
+def test_a_delivered_e_mail_is_the_mailed_step() -> None:
+    steps = Steps()
+    recorder = StepRecorder(steps, clock=lambda: NOW)
+    forwarder = Forwarder(Settled("email"), None, {}, None, Policy(), on_delivered=recorder.delivered)  # type: ignore[arg-type]
+    job = Job(platform_id="pla_t", seq=7, receipt_handle="r", receive_count=2, sent_at_s=0.0, channel="email")
+    assert forwarder.deliver(job) == "delivered"
+    (record,) = steps.records.values()
+    assert record["sk"] == "STEP#pla_t#mailed"
