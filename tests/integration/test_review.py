@@ -130,10 +130,15 @@ def desk(local_aws: InProcessStack) -> Desk:
 
 
 def claimed_ids(desk: Desk, reviewer: int = 0, queue: str | None = None) -> list[str]:
-    """Claim until 204; the item ids in the order they were handed out."""
+    """Claim and reject until 204 (a reviewer holds one lease per queue); the item ids in the order
+    they were handed out."""
     out = []
     while (reply := desk.claim(reviewer, queue)).status == 200:
-        out.append(reply.json()["item"]["item_id"])
+        body = reply.json()
+        assert body["already_held"] is False
+        out.append(body["item"]["item_id"])
+        decided = desk.decide(out[-1], body["lease"]["lease_id"], "reject", reviewer, reason="out_of_scope")
+        assert decided.status == 200, decided.body
     assert reply.status == 204
     assert reply.body == b""
     return out
@@ -196,8 +201,8 @@ def test_claim_reads_one_small_page_whatever_the_queue_length(desk: Desk, monkey
         return real(queue, limit, start)
 
     monkeypatch.setattr(service.store, "queue_page", counting)
-    for _ in range(3):
-        assert service.claim(desk.rid(0)) is not None
+    for n in range(3):
+        assert service.claim(f"rev_other{n}") is not None
     assert pages == [5, 5, 5], "one page of five entries per claim, never a scan"
     pages.clear()
     assert service.claim(desk.rid(1)) is not None
@@ -223,7 +228,11 @@ def test_claim_returns_item_and_exclusive_lease(desk: Desk) -> None:
     expires = datetime.fromisoformat(body["lease"]["expires_at"])
     assert within(expires, before + timedelta(minutes=10), after + timedelta(minutes=10)), "ten minutes from the claim"
     assert desk.claim(1).status == 204, "one item is never leased to two reviewers"
-    assert desk.claim(0).status == 204, "nor twice to the same one"
+    again = desk.claim(0)
+    assert again.status == 200, "nor twice to the same one: claiming again answers with the item held"
+    assert again.json()["already_held"] is True
+    assert again.json()["item"]["item_id"] == item_id
+    assert again.json()["lease"] == body["lease"]
 
 
 def test_claim_body_is_optional_and_validated(desk: Desk) -> None:
@@ -642,9 +651,13 @@ def test_same_lease_deciding_twice_at_once_lands_one_decision(desk: Desk) -> Non
         DecisionIn(lease_id=lease_id, decision="reject", reason=RejectReason.NOT_TERRORIST_CONTENT),
     ] * 4
     outcomes = race(*(lambda v=v: service.decide(desk.rid(0), item_id, v) for v in verdicts))
-    assert sorted(outcomes) == ["409"] * 7 + ["won"]
+    # The four copies of the decision that landed are one decision retried: each answers what landed;
+    # the four different ones are 409s.
+    assert sorted(outcomes) == ["409"] * 4 + ["won"] * 4
     detail = desk.reads().detail(item_id)
     assert len(detail.decisions) == 1
+    landed = detail.decisions[0].decision
+    assert [o for o, v in zip(outcomes, verdicts, strict=True) if v.decision == landed] == ["won"] * 4
     assert [h.event for h in detail.history][:2] == ["created", "claimed"]
     assert len(detail.history) == 3
 

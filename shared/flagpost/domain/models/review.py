@@ -38,6 +38,17 @@ class Lease(BaseModel):
 class Claimed(BaseModel):
     item: Item
     lease: Lease
+    already_held: bool = Field(
+        default=False,
+        description="true when you already held this item in this queue: a reviewer holds at most one "
+        "lease per queue, and claiming again answers with it",
+    )
+
+
+class Holdings(BaseModel):
+    """The reviewer's live leases, at most one per queue (what a reopened console shows again)."""
+
+    leases: list[Claimed]
 
 
 class LeaseIn(BaseModel):
@@ -83,8 +94,32 @@ class DecisionIn(BaseModel):
         return self
 
 
+DecisionOutcome = Literal["confirmed", "first_confirmation", "rejected", "escalated"]
+OUTCOME_MESSAGES: dict[str, str] = {
+    "confirmed": "Confirmed: the item goes to the platforms.",
+    "first_confirmation": "Confirmed once, waiting for a second reviewer (threat_to_life items need two).",
+    "rejected": "Rejected.",
+    "escalated": "Escalated: another reviewer decides it from the escalated queue.",
+}
+
+
 class DecisionOut(BaseModel):
     item: Item
+    outcome: DecisionOutcome | None = Field(
+        default=None,
+        description="what your decision did: confirmed (final), first_confirmation (four eyes: confirmed "
+        "once, waiting for a second reviewer), rejected or escalated; null on a retraction",
+    )
+    message: str | None = Field(default=None, description="the outcome in words, for a banner")
+    repeated: bool = Field(
+        default=False,
+        description="true when this decision had already landed under this lease (a retry): nothing was "
+        "counted or recorded twice, and the item is answered as it is",
+    )
+
+    @classmethod
+    def of(cls, item: Item, outcome: DecisionOutcome, *, repeated: bool = False) -> DecisionOut:
+        return cls(item=item, outcome=outcome, message=OUTCOME_MESSAGES[outcome], repeated=repeated)
 
 
 class RetractIn(BaseModel):
