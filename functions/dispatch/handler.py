@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from flagpost import snapstart
 from flagpost.adapters.events.dispatch import handle_stream
 from flagpost.observability import lambda_entry
 from flagpost.wiring import dispatcher, stats_store
@@ -15,3 +16,4 @@ def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureR
 
 
 lambda_handler = lambda_entry(handle)
+snapstart.prepare(dispatcher, stats_store)

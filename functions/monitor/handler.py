@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from flagpost import snapstart
 from flagpost.observability import emit_metric, lambda_entry, logger
 from flagpost.wiring import stats_service
 
@@ -16,3 +17,4 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
 
 
 lambda_handler = lambda_entry(handle, correlation_paths.EVENT_BRIDGE)
+snapstart.prepare(stats_service)

@@ -11,39 +11,37 @@ Handlers and routers ask for what they need by calling these.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from typing import TYPE_CHECKING, Any
 
 from flagpost.adapters.dynamo.client import Table
-from flagpost.adapters.dynamo.feed import FeedStore
-from flagpost.adapters.dynamo.items import DynamoItemStore
-from flagpost.adapters.dynamo.outcomes import DynamoOutcomeStore
-from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
-from flagpost.adapters.dynamo.ratelimit import RateLimiter
-from flagpost.adapters.dynamo.review import DynamoReviewStore
-from flagpost.adapters.dynamo.stats import QueueIndex, StatsStore
-from flagpost.adapters.http import deps
-from flagpost.adapters.http.app import build_resolver, lambda_handler_for
-from flagpost.adapters.idempotency import PowertoolsIdempotency
-from flagpost.adapters.push import HttpPusher
-from flagpost.adapters.sqs import SqsJobQueue
-from flagpost.adapters.ssrf import validate_endpoint
 from flagpost.config import Settings, settings
 from flagpost.domain.deadlines import Deadlines
-from flagpost.domain.models.principal import Role
 from flagpost.lazy import lazy
-from flagpost.observability import LambdaHandler, emit_metric
-from flagpost.services.dispatch import Dispatcher
-from flagpost.services.forward import Forwarder, Policy
-from flagpost.services.ingest import IngestService
-from flagpost.services.outcomes import OutcomeService
-from flagpost.services.principals import PrincipalAdmin
-from flagpost.services.reports import FlaggerReports
-from flagpost.services.review import ReviewService
-from flagpost.services.review_reads import ReviewReads
-from flagpost.services.stats import StatsService
+
+# A function imports what its handler uses when it first builds it: the ingest function never loads
+# the forwarder's HTTP client, the review rules or the statistics (cold starts pay for what they use).
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+    from aws_lambda_powertools.event_handler.api_gateway import Router
+
+    from flagpost.adapters.dynamo.feed import FeedStore
+    from flagpost.adapters.dynamo.items import DynamoItemStore
+    from flagpost.adapters.dynamo.outcomes import DynamoOutcomeStore
+    from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
+    from flagpost.adapters.dynamo.review import DynamoReviewStore
+    from flagpost.adapters.dynamo.stats import StatsStore
+    from flagpost.adapters.sqs import SqsJobQueue
+    from flagpost.domain.models.principal import Role
+    from flagpost.observability import LambdaHandler
+    from flagpost.services.dispatch import Dispatcher
+    from flagpost.services.forward import Forwarder
+    from flagpost.services.ingest import IngestService
+    from flagpost.services.outcomes import OutcomeService
+    from flagpost.services.principals import PrincipalAdmin
+    from flagpost.services.reports import FlaggerReports
+    from flagpost.services.review import ReviewService
+    from flagpost.services.review_reads import ReviewReads
+    from flagpost.services.stats import StatsService
 
 
 def _config(*required: str) -> Settings:
@@ -74,6 +72,8 @@ def feed_table() -> Table:
 
 @lazy
 def principal_store() -> DynamoPrincipalStore:
+    from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
+
     config = _config("principals_table", "kms_key_id")
     return DynamoPrincipalStore(
         Table(config.principals_table),
@@ -85,32 +85,44 @@ def principal_store() -> DynamoPrincipalStore:
 
 @lazy
 def item_store() -> DynamoItemStore:
+    from flagpost.adapters.dynamo.items import DynamoItemStore
+
     config = settings()
     return DynamoItemStore(items_table(), deadlines=deadlines(config), text_retention_days=config.text_retention_days)
 
 
 @lazy
 def review_store() -> DynamoReviewStore:
+    from flagpost.adapters.dynamo.review import DynamoReviewStore
+
     return DynamoReviewStore(items_table(), text_retention_days=settings().text_retention_days)
 
 
 @lazy
 def outcome_store() -> DynamoOutcomeStore:
+    from flagpost.adapters.dynamo.outcomes import DynamoOutcomeStore
+
     return DynamoOutcomeStore(items_table(), text_retention_days=settings().text_retention_days)
 
 
 @lazy
 def feed_store() -> FeedStore:
+    from flagpost.adapters.dynamo.feed import FeedStore
+
     return FeedStore(feed_table())
 
 
 @lazy
 def stats_store() -> StatsStore:
+    from flagpost.adapters.dynamo.stats import StatsStore
+
     return StatsStore(Table(_config("stats_table").stats_table))
 
 
 @lazy
 def job_queue() -> SqsJobQueue:
+    from flagpost.adapters.sqs import SqsJobQueue
+
     config = _config("forward_queue_url")
     return SqsJobQueue(config.forward_queue_url, config.forward_dlq_url)
 
@@ -120,6 +132,10 @@ def job_queue() -> SqsJobQueue:
 
 @lazy
 def ingest_service() -> IngestService:
+    from flagpost.adapters.dynamo.ratelimit import RateLimiter
+    from flagpost.adapters.idempotency import PowertoolsIdempotency
+    from flagpost.services.ingest import IngestService
+
     config = _config("items_table", "idempotency_table", "principals_table")
     return IngestService(
         principals=principal_store(),
@@ -131,6 +147,9 @@ def ingest_service() -> IngestService:
 
 @lazy
 def review_service() -> ReviewService:
+    from flagpost.observability import emit_metric
+    from flagpost.services.review import ReviewService
+
     return ReviewService(
         review_store(),
         lease_seconds=settings().lease_seconds,
@@ -141,26 +160,37 @@ def review_service() -> ReviewService:
 
 @lazy
 def review_reads() -> ReviewReads:
+    from flagpost.services.review_reads import ReviewReads
+
     return ReviewReads(review_store(), outcome_store())
 
 
 @lazy
 def flagger_reports() -> FlaggerReports:
+    from flagpost.services.reports import FlaggerReports
+
     return FlaggerReports(item_store(), outcome_store())
 
 
 @lazy
 def outcome_service() -> OutcomeService:
+    from flagpost.services.outcomes import OutcomeService
+
     return OutcomeService(outcome_store(), feed_store())
 
 
 @lazy
 def stats_service() -> StatsService:
+    from flagpost.adapters.dynamo.stats import QueueIndex
+    from flagpost.services.stats import StatsService
+
     return StatsService(stats_store(), QueueIndex(items_table()))
 
 
 @lazy
 def dispatcher() -> Dispatcher:
+    from flagpost.services.dispatch import Dispatcher
+
     stats = stats_store()
     return Dispatcher(
         feed_store(),
@@ -172,6 +202,9 @@ def dispatcher() -> Dispatcher:
 
 @lazy
 def forwarder() -> Forwarder:
+    from flagpost.adapters.push import HttpPusher
+    from flagpost.services.forward import Forwarder, Policy
+
     config = settings()
     stats = stats_store()
     pusher = HttpPusher(
@@ -198,6 +231,9 @@ def forwarder() -> Forwarder:
 
 @lazy
 def principal_admin() -> PrincipalAdmin:
+    from flagpost.adapters.ssrf import validate_endpoint
+    from flagpost.services.principals import PrincipalAdmin
+
     allow_loopback = settings().allow_loopback_endpoints
     return PrincipalAdmin(
         principal_store(),
@@ -211,6 +247,8 @@ def principal_admin() -> PrincipalAdmin:
 
 
 def _providers() -> dict[Callable[..., Any], Callable[..., Any]]:
+    from flagpost.adapters.http import deps
+
     return {
         deps.principals: principal_store,
         deps.review: review_service,
@@ -227,6 +265,8 @@ def _providers() -> dict[Callable[..., Any], Callable[..., Any]]:
 def http_function(*routers: Router, role: Role | None = None) -> tuple[APIGatewayHttpResolver, LambdaHandler]:
     """An HTTP function's resolver and Lambda entry point: its routers, their dependencies' real
     providers (built on first use), and the bearer guard when it serves one role."""
+    from flagpost.adapters.http.app import build_resolver, lambda_handler_for
+
     app = build_resolver(*routers)
     app.dependency_overrides.update(_providers())
     return app, lambda_handler_for(app, role, principal_store)

@@ -85,6 +85,15 @@ def _of_type(template: dict[str, Any], *types: str) -> dict[str, dict[str, Any]]
     return {name: r for name, r in template["Resources"].items() if r["Type"] in types}
 
 
+def _function_behind(cfn: dict[str, Any], node: Any) -> str:
+    """The function a reference names, directly or through one of its aliases."""
+    (name,) = _refs(node)
+    resource = cfn["Resources"][name]
+    if resource["Type"] == "AWS::Lambda::Alias":
+        (name,) = _refs(resource["Properties"]["FunctionName"])
+    return name
+
+
 def _refs(node: Any) -> set[str]:
     """Logical ids a node names through Ref, GetAtt or Sub."""
     found: set[str] = set()
@@ -379,6 +388,23 @@ def test_the_api_is_throttled_and_access_logged(cfn: dict[str, Any]) -> None:
     assert "authorization" not in props["AccessLogSettings"]["Format"].lower()
 
 
+def test_every_function_runs_from_a_snapstart_snapshot_through_its_alias(cfn: dict[str, Any]) -> None:
+    """Routes and event sources invoke the published alias, whose versions SnapStart snapshots; one
+    that invoked $LATEST would never resume from a snapshot."""
+    functions = _of_type(cfn, "AWS::Lambda::Function")
+    for name, function in functions.items():
+        assert function["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}, name
+        assert function["Properties"]["Runtime"] in {"python3.12", "python3.13"}, "SnapStart needs Python 3.12+"
+    aliases = {_function_behind(cfn, {"Ref": a}): a for a in _of_type(cfn, "AWS::Lambda::Alias")}
+    assert set(aliases) == set(functions)
+    for name, mapping in _of_type(cfn, "AWS::Lambda::EventSourceMapping").items():
+        assert _refs(mapping["Properties"]["FunctionName"]) <= set(aliases.values()), name
+    for name, integration in _of_type(cfn, "AWS::ApiGatewayV2::Integration").items():
+        assert _refs(integration["Properties"]["IntegrationUri"]) & set(aliases.values()), name
+    for name, rule in _of_type(cfn, "AWS::Events::Rule").items():
+        assert all(_refs(t["Arn"]) <= set(aliases.values()) for t in rule["Properties"]["Targets"]), name
+
+
 def test_every_working_queue_has_a_dlq_and_every_terminal_queue_an_alarm(cfn: dict[str, Any]) -> None:
     queues = _of_type(cfn, "AWS::SQS::Queue")
     mappings = _of_type(cfn, "AWS::Lambda::EventSourceMapping")
@@ -390,7 +416,7 @@ def test_every_working_queue_has_a_dlq_and_every_terminal_queue_an_alarm(cfn: di
     for queue in working:
         consumers = [m for m in mappings.values() if queue in _refs(m["Properties"]["EventSourceArn"])]
         for mapping in consumers:
-            function = cfn["Resources"][_refs(mapping["Properties"]["FunctionName"]).pop()]["Properties"]
+            function = cfn["Resources"][_function_behind(cfn, mapping["Properties"]["FunctionName"])]["Properties"]
             assert queues[queue]["Properties"]["VisibilityTimeout"] >= 6 * function["Timeout"], queue
     alarmed = {q for a in _of_type(cfn, "AWS::CloudWatch::Alarm").values() for q in _refs(a["Properties"])}
     assert terminal <= alarmed
@@ -449,7 +475,11 @@ def test_bootstrap_admin_finds_the_stacks_table_and_key_and_makes_a_working_key(
 
 def test_the_monitor_runs_every_minute_and_its_silence_alarms(cfn: dict[str, Any]) -> None:
     rules = _of_type(cfn, "AWS::Events::Rule")
-    (rule,) = [r for r in rules.values() if "MonitorFunction" in _refs(r["Properties"]["Targets"])]
+    (rule,) = [
+        r
+        for r in rules.values()
+        if any(_function_behind(cfn, t["Arn"]) == "MonitorFunction" for t in r["Properties"]["Targets"])
+    ]
     assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
     assert rule["Properties"].get("State", "ENABLED") == "ENABLED"
     alarm = cfn["Resources"]["OverdueItemsAlarm"]["Properties"]
@@ -458,6 +488,7 @@ def test_the_monitor_runs_every_minute_and_its_silence_alarms(cfn: dict[str, Any
     assert alarm["TreatMissingData"] == "breaching", "a monitor that stopped publishing must be noticed"
     permissions = _of_type(cfn, "AWS::Lambda::Permission")
     assert any(
-        p["Properties"]["Principal"] == "events.amazonaws.com" and "MonitorFunction" in _refs(p["Properties"])
+        p["Properties"]["Principal"] == "events.amazonaws.com"
+        and _function_behind(cfn, p["Properties"]["FunctionName"]) == "MonitorFunction"
         for p in permissions.values()
     )

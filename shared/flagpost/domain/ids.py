@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +28,7 @@ def new_lease_id() -> str:
 def new_note_id(at: datetime) -> str:
     """A note's id, sortable by time: decisions and history entries keep it as `note_id` (the store
     uses it as the note record's sort key)."""
-    return f"{NOTE_PREFIX}{iso(at)}#{random.getrandbits(32):08x}"
+    return f"{NOTE_PREFIX}{iso(at)}#{secrets.token_hex(4)}"
 
 
 def report_id_for(flagger_id: str, webhook_id: str, index: int, body_sha256: str) -> str:

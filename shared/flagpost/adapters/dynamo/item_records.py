@@ -8,7 +8,7 @@ a report's provenance and its free text.
 
 from __future__ import annotations
 
-import random
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,7 +45,7 @@ def history_put(
     entry = {
         "pk": f"ITEM#{item_id}",
         # The random suffix keeps two changes within one millisecond apart; both sort by time.
-        "sk": f"{HISTORY_PREFIX}{iso(at)}#{random.getrandbits(32):08x}",
+        "sk": f"{HISTORY_PREFIX}{iso(at)}#{secrets.token_hex(4)}",
         "event": event,
         "actor": actor,
         "at": iso(at),
