@@ -160,9 +160,10 @@ def review_service() -> ReviewService:
 
 @lazy
 def review_reads() -> ReviewReads:
+    from flagpost.adapters.dynamo.stats import QueueIndex
     from flagpost.services.review_reads import ReviewReads
 
-    return ReviewReads(review_store(), outcome_store())
+    return ReviewReads(review_store(), outcome_store(), totals=stats_store(), overdue=QueueIndex(items_table()))
 
 
 @lazy

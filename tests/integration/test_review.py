@@ -563,6 +563,7 @@ def test_queue_counts_route(desk: Desk) -> None:
     desk.item("a")
     desk.item("b")
     desk.claim()
+    desk.stack.pump()  # the counters follow the items table's stream
     reply = desk.call("GET", "/v1/review/queue")
     assert reply.status == 200
     counts = {c["queue"]: c for c in reply.json()["queues"]}

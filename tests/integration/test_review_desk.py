@@ -4,12 +4,14 @@ banners that say which case it is, four eyes said in words, escalations decided 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from test_review import Clock, Desk, history  # type: ignore[import-not-found]
 
 from flagpost.domain.errors import ConflictError
 from flagpost.domain.models.review import DecisionIn
+from flagpost.wiring import review_store
 from flagpost_local.harness import InProcessStack
 
 
@@ -165,3 +167,36 @@ def test_an_escalated_item_is_decided_by_someone_else(desk: Desk) -> None:
     other = desk.claim(1, "escalated").json()
     assert other["item"]["item_id"] == item_id
     assert desk.decide(item_id, other["lease"]["lease_id"], "confirm", reviewer=1).json()["outcome"] == "confirmed"
+
+
+def test_queue_counts_come_from_counters_not_the_queue(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = review_store()
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("queue counts read the queue")
+
+    monkeypatch.setattr(store, "queue_entries", never)
+    monkeypatch.setattr(store, "queue_page", never)
+    ids = [desk.item(f"count-{n}") for n in range(3)]
+    desk.stack.pump()
+
+    def counts() -> dict[str, tuple[int, int, int]]:
+        reply = desk.call("GET", "/v1/review/queue")
+        assert reply.status == 200
+        return {c["queue"]: (c["waiting"], c["leased"], c["overdue"]) for c in reply.json()["queues"]}
+
+    assert counts() == {"default": (3, 0, 0), "escalated": (0, 0, 0)}
+    monkeypatch.undo()
+    first = desk.claim().json()
+    desk.stack.pump()
+    assert counts() == {"default": (2, 1, 0), "escalated": (0, 0, 0)}
+    desk.decide(first["item"]["item_id"], first["lease"]["lease_id"], "escalate")
+    second = desk.claim(1).json()
+    lease = second["lease"]["lease_id"]
+    assert desk.decide(second["item"]["item_id"], lease, "reject", reviewer=1, reason="out_of_scope").status == 200
+    # A retried decision counts nothing twice.
+    assert desk.decide(second["item"]["item_id"], lease, "reject", reviewer=1, reason="out_of_scope").status == 200
+    desk.stack.pump()
+    desk.stack.pump()
+    assert counts() == {"default": (1, 0, 0), "escalated": (1, 0, 0)}
+    assert len(ids) == 3

@@ -184,4 +184,8 @@ class Counters(Protocol):
 
 
 class OverdueCount(Protocol):
-    def count_overdue(self, now: datetime) -> int: ...
+    def count_overdue(self, now: datetime, queues: Sequence[str] = ("default", "escalated")) -> int: ...
+
+
+class QueueTotals(Protocol):
+    def queue_totals(self, queues: Sequence[str]) -> dict[str, int]: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flagpost.domain.errors import NotFoundError
+from flagpost.domain.errors import NotFoundError, UnavailableError
 from flagpost.domain.models.item import ItemStatus
 from flagpost.domain.models.outcome import OutcomeOut
 from flagpost.domain.models.records import AWAITING, ItemRecord, note_text
@@ -19,9 +19,8 @@ from flagpost.domain.models.review import (
     QueueName,
     ReportSummary,
 )
-from flagpost.domain.models.times import iso
 from flagpost.domain.review_rules import confirmations_required
-from flagpost.services.ports import OutcomeStore, ReviewStore
+from flagpost.services.ports import OutcomeStore, OverdueCount, QueueTotals, ReviewStore
 
 DETAIL_REPORTS = 200
 QUEUES: tuple[QueueName, ...] = ("default", "escalated")
@@ -32,10 +31,20 @@ def _utcnow() -> datetime:
 
 
 class ReviewReads:
-    def __init__(self, store: ReviewStore, outcomes: OutcomeStore, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self,
+        store: ReviewStore,
+        outcomes: OutcomeStore,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        totals: QueueTotals | None = None,
+        overdue: OverdueCount | None = None,
+    ) -> None:
         self.store = store
         self.outcomes = outcomes
         self.clock = clock
+        self.totals = totals
+        self.overdue = overdue
 
     def _record(self, item_id: str) -> ItemRecord:
         record = self.store.get(item_id)
@@ -84,18 +93,16 @@ class ReviewReads:
         return ItemList(items=[r.to_item(now) for r in records], next_cursor=next_cursor)
 
     def counts(self) -> QueueCounts:
-        """How many items wait, are leased and are overdue per queue (reads whole partitions: not for claims)."""
+        """How many items wait, are leased and are overdue per queue, from counters and markers: the
+        `queue#<name>` counters the statistics keep (every change counted once), the reviewers' live
+        lease markers (as many as reviewers), and the overdue keys of the index; never the queue itself."""
+        if self.totals is None or self.overdue is None:
+            raise UnavailableError("Queue counts are not wired here.")
         now = self.clock()
-        stamp = iso(now)
+        totals = self.totals.queue_totals(QUEUES)
         out: list[QueueCount] = []
         for queue in QUEUES:
-            waiting = leased = overdue = 0
-            for entry in self.store.queue_entries(queue):
-                if entry.lease_active(now):
-                    leased += 1
-                else:
-                    waiting += 1
-                if entry.due_at < stamp:
-                    overdue += 1
-            out.append(QueueCount(queue=queue, waiting=waiting, leased=leased, overdue=overdue))
+            leased = sum(1 for hold in self.store.holds(queue) if hold.live(now))
+            overdue = self.overdue.count_overdue(now, (queue,))
+            out.append(QueueCount(queue=queue, waiting=max(0, totals[queue] - leased), leased=leased, overdue=overdue))
         return QueueCounts(queues=out, at=now)
