@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from test_review import Clock, Desk, history  # type: ignore[import-not-found]
@@ -200,3 +201,25 @@ def test_queue_counts_come_from_counters_not_the_queue(desk: Desk, monkeypatch: 
     desk.stack.pump()
     assert counts() == {"default": (1, 0, 0), "escalated": (1, 0, 0)}
     assert len(ids) == 3
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "https://example.org/find-me",
+        "HTTPS://Example.ORG/find-me",
+        "http://www.example.org/find-me#top",
+        "https://example.org/find-me?utm_source=x",
+        "hxxps://example[.]org/find-me",
+    ],
+)
+def test_search_by_any_spelling_of_the_url(desk: Desk, spelling: str) -> None:
+    item_id = desk.item("find-me")
+    found = desk.call("GET", f"/v1/review/items?url={quote(spelling, safe='')}")
+    assert found.status == 200, found.body
+    assert [i["item_id"] for i in found.json()["items"]] == [item_id]
+    missing = desk.call("GET", f"/v1/review/items?url={quote('https://example.org/never', safe='')}")
+    assert missing.json()["items"] == []
+    bad = desk.call("GET", "/v1/review/items?url=not%20a%20url")
+    assert bad.status == 422
+    assert bad.headers["content-type"] == "application/problem+json"

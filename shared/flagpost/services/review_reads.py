@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flagpost.domain.errors import NotFoundError, UnavailableError
+from flagpost.domain.errors import InvalidInputError, NotFoundError, UnavailableError
+from flagpost.domain.ids import item_id_for
 from flagpost.domain.models.item import ItemStatus
 from flagpost.domain.models.outcome import OutcomeOut
 from flagpost.domain.models.records import AWAITING, ItemRecord, note_text
@@ -19,6 +20,7 @@ from flagpost.domain.models.review import (
     QueueName,
     ReportSummary,
 )
+from flagpost.domain.normalize import NormalizeError, normalize_url
 from flagpost.domain.review_rules import confirmations_required
 from flagpost.services.ports import OutcomeStore, OverdueCount, QueueTotals, ReviewStore
 
@@ -81,6 +83,19 @@ class ReviewReads:
             confirmations_required=confirmations_required(record.priority),
             outcomes=[OutcomeOut.of(o.model_dump()) for o in self.outcomes.outcomes(item_id)],
         )
+
+    def find_by_url(self, url: str) -> ItemList:
+        """The item of a URL in any of its spellings: normalised as ingest normalises it, so every form
+        that dedups to one item finds it (an empty list when none was reported; 422 when it names nothing)."""
+        try:
+            target = normalize_url(url)
+        except NormalizeError as exc:
+            raise InvalidInputError(
+                f"Not a URL Flagpost can review: {exc}",
+                errors=[{"loc": ["query", "url"], "msg": str(exc), "type": f"target.{exc.reason}"}],
+            ) from None
+        record = self.store.get(item_id_for(target.dedup_key))
+        return ItemList(items=[record.to_item(self.clock())] if record else [], next_cursor=None)
 
     def list_items(self, status: ItemStatus, limit: int, cursor: str | None) -> ItemList:
         """One status, oldest due_at first; `in_review` is pending or escalated items under a live lease."""

@@ -120,8 +120,18 @@ def list_items(
     status: Annotated[ItemStatus, Query()] = ItemStatus.PENDING,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    url: Annotated[
+        str | None,
+        Query(
+            max_length=4096,
+            description="find the item of this URL, in any spelling (normalised as ingest normalises it); "
+            "status, limit and cursor are then ignored",
+        ),
+    ] = None,
 ) -> ItemList:
     del reviewer
+    if url is not None:
+        return reads.find_by_url(url)
     return reads.list_items(status, limit, cursor)
 
 
