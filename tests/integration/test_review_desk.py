@@ -223,3 +223,32 @@ def test_search_by_any_spelling_of_the_url(desk: Desk, spelling: str) -> None:
     bad = desk.call("GET", "/v1/review/items?url=not%20a%20url")
     assert bad.status == 422
     assert bad.headers["content-type"] == "application/problem+json"
+
+
+def test_details_name_people_and_give_the_flaggers_track_record(desk: Desk) -> None:
+    decided = desk.item("earlier")
+    lease = desk.claim().json()["lease"]["lease_id"]
+    assert desk.decide(decided, lease, "confirm").status == 200
+    item_id = desk.item("named")
+    desk.claim()
+    desk.stack.pump()
+    detail = desk.call("GET", f"/v1/review/items/{item_id}").json()
+    (report,) = detail["reports"]
+    assert report["flagger_name"] == "Flagger 0"
+    assert report["flagger_record"] == {"reports": 2, "decided": 1, "confirmed": 1, "precision": 1.0}
+    assert [h["actor_name"] for h in detail["history"]] == ["Flagger 0", "Reviewer 0"]
+    assert detail["names"] == {desk.flaggers[0].principal.id: "Flagger 0", desk.rid(0): "Reviewer 0"}
+
+
+def test_the_platform_picker_lists_active_platforms_and_unknown_ones_are_422(desk: Desk) -> None:
+    platform = desk.others["platform"].principal
+    listed = desk.call("GET", "/v1/review/platforms").json()["platforms"]
+    assert {"id": platform.id, "name": platform.name, "platform_ids": platform.platform_ids} in listed
+    item_id = desk.item("picker")
+    lease = desk.claim().json()["lease"]["lease_id"]
+    refused = desk.decide(item_id, lease, "confirm", platforms=["pla_doesnotexist"])
+    assert refused.status == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert desk.decide(item_id, lease, "confirm", platforms=[platform.id]).json()["item"]["decisions"][0][
+        "platforms"
+    ] == [platform.id]

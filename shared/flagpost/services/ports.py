@@ -189,3 +189,9 @@ class OverdueCount(Protocol):
 
 class QueueTotals(Protocol):
     def queue_totals(self, queues: Sequence[str]) -> dict[str, int]: ...
+
+    def values(self, counters: Sequence[str]) -> dict[str, int]: ...
+
+
+class Names(Protocol):
+    def name_of(self, principal_id: str) -> str | None: ...

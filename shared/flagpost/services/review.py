@@ -26,7 +26,17 @@ from flagpost.domain.ids import new_lease_id, new_note_id
 from flagpost.domain.models.item import Item
 from flagpost.domain.models.principal import Principal
 from flagpost.domain.models.records import Hold, ItemRecord, QueueEntry
-from flagpost.domain.models.review import Claimed, DecisionIn, DecisionOut, DecisionOutcome, Lease, LeaseOut, QueueName
+from flagpost.domain.models.review import (
+    Claimed,
+    DecisionIn,
+    DecisionOut,
+    DecisionOutcome,
+    Lease,
+    LeaseOut,
+    PlatformList,
+    PlatformOption,
+    QueueName,
+)
 from flagpost.domain.models.times import iso
 from flagpost.domain.review_rules import (
     ItemChange,
@@ -228,6 +238,13 @@ class ReviewService:
         raise ConflictError(
             f"You already decided this item under this lease ({landed.get('decision')}); a lease carries one decision.",
             code="already_decided",
+        )
+
+    def platform_options(self) -> PlatformList:
+        """The active platforms a confirmation may name (the console's "Extra platforms" picker)."""
+        found = sorted(self.platforms(), key=lambda p: p.name.lower())
+        return PlatformList(
+            platforms=[PlatformOption(id=p.id, name=p.name, platform_ids=list(p.platform_ids)) for p in found]
         )
 
     def _check_platforms(self, named: list[str]) -> None:

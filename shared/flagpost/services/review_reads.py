@@ -19,10 +19,11 @@ from flagpost.domain.models.review import (
     QueueCounts,
     QueueName,
     ReportSummary,
+    TrackRecord,
 )
 from flagpost.domain.normalize import NormalizeError, normalize_url
 from flagpost.domain.review_rules import confirmations_required
-from flagpost.services.ports import OutcomeStore, OverdueCount, QueueTotals, ReviewStore
+from flagpost.services.ports import Names, OutcomeStore, OverdueCount, QueueTotals, ReviewStore
 
 DETAIL_REPORTS = 200
 QUEUES: tuple[QueueName, ...] = ("default", "escalated")
@@ -41,7 +42,9 @@ class ReviewReads:
         clock: Callable[[], datetime] = _utcnow,
         totals: QueueTotals | None = None,
         overdue: OverdueCount | None = None,
+        people: Names | None = None,
     ) -> None:
+        self.people = people
         self.store = store
         self.outcomes = outcomes
         self.clock = clock
@@ -63,26 +66,58 @@ class ReviewReads:
         lease = None
         if record.awaits_review and record.lease_active(now) and record.lease_holder and record.lease_expires_at:
             lease = LeaseView(holder=record.lease_holder, expires_at=datetime.fromisoformat(record.lease_expires_at))
+        history = self.store.history(item_id)
+        people = {r.flagger_id for r in reports} | {h.actor for h in history} | set(record.flaggers)
+        people |= set(record.confirmations) | ({lease.holder} if lease else set())
+        names = self._names(sorted(people))
+        records = self._track_records(sorted({r.flagger_id for r in reports}))
         return ItemDetail(
             **record.to_item(now, notes).model_dump(),
             reports=[
                 ReportSummary.model_validate(
-                    r.model_dump(include=set(ReportSummary.model_fields)) | {"description": texts.get(r.report_id)}
+                    r.model_dump(include=set(ReportSummary.model_fields))
+                    | {
+                        "description": texts.get(r.report_id),
+                        "flagger_name": names.get(r.flagger_id),
+                        "flagger_record": records.get(r.flagger_id),
+                    }
                 )
                 for r in reports
             ],
             reports_truncated=truncated,
             history=[
                 HistoryEntry.model_validate(
-                    h.model_dump(include=set(HistoryEntry.model_fields)) | {"note": note_text(h.model_dump(), notes)}
+                    h.model_dump(include=set(HistoryEntry.model_fields))
+                    | {"note": note_text(h.model_dump(), notes), "actor_name": names.get(h.actor)}
                 )
-                for h in self.store.history(item_id)
+                for h in history
             ],
             lease=lease,
             confirmations=sorted(record.confirmations),
             confirmations_required=confirmations_required(record.priority),
             outcomes=[OutcomeOut.of(o.model_dump()) for o in self.outcomes.outcomes(item_id)],
+            names=names,
         )
+
+    def _names(self, ids: list[str]) -> dict[str, str]:
+        """Display names of the principals an item names (flaggers, reviewers), where known."""
+        if self.people is None:
+            return {}
+        found = {pid: self.people.name_of(pid) for pid in ids if pid.startswith(("fla_", "rev_", "adm_", "pla_"))}
+        return {pid: name for pid, name in found.items() if name}
+
+    def _track_records(self, flaggers: list[str]) -> dict[str, TrackRecord]:
+        """Each flagger's reports, decided and confirmed items (the statistics' counters) and precision."""
+        if self.totals is None or not flaggers:
+            return {}
+        kinds = ("flagger_reports", "flagger_decided", "flagger_confirmed")
+        got = self.totals.values([f"{kind}#{f}" for f in flaggers for kind in kinds])
+        out = {}
+        for f in flaggers:
+            reports, decided, confirmed = (got[f"{kind}#{f}"] for kind in kinds)
+            precision = round(confirmed / decided, 3) if decided else None
+            out[f] = TrackRecord(reports=reports, decided=decided, confirmed=confirmed, precision=precision)
+        return out
 
     def find_by_url(self, url: str) -> ItemList:
         """The item of a URL in any of its spellings: normalised as ingest normalises it, so every form

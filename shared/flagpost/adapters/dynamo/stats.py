@@ -124,11 +124,16 @@ class StatsStore:
         """An increment that is not tied to a stream change (callers make it idempotent themselves)."""
         self.table.call("update_item", **self._add(counter, value)["Update"])
 
+    def values(self, counters: Sequence[str]) -> dict[str, int]:
+        """The named counters (0 for one never counted), in one batch read."""
+        found = self.table.batch_get([{"pk": PK, "sk": c} for c in dict.fromkeys(counters)]) if counters else []
+        got = {str(r["sk"]): int(r.get("n", 0)) for r in found}
+        return {c: got.get(c, 0) for c in counters}
+
     def queue_totals(self, queues: Sequence[str]) -> dict[str, int]:
         """Items in each review queue, from the `queue#<name>` counters (two reads whatever the backlog)."""
-        found = self.table.batch_get([{"pk": PK, "sk": f"queue#{q}"} for q in queues])
-        totals = {str(r["sk"]).removeprefix("queue#"): int(r.get("n", 0)) for r in found}
-        return {q: max(0, totals.get(q, 0)) for q in queues}
+        totals = self.values([f"queue#{q}" for q in queues])
+        return {q: max(0, totals[f"queue#{q}"]) for q in queues}
 
     def counters(self) -> dict[str, int]:
         """Every counter: one query over a partition whose size depends on flaggers and platforms, not items."""

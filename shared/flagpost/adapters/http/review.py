@@ -26,6 +26,7 @@ from flagpost.domain.models.review import (
     ItemList,
     LeaseIn,
     LeaseOut,
+    PlatformList,
     QueueCounts,
     RetractIn,
 )
@@ -68,6 +69,18 @@ def claim(reviewer: deps.Reviewer, desk: Desk, body: Annotated[ClaimIn | None, B
 )
 def leases(reviewer: deps.Reviewer, desk: Desk) -> Holdings:
     return Holdings(leases=desk.holdings(reviewer.id))
+
+
+@router.get(
+    "/v1/review/platforms",
+    summary="The active platforms a confirmation may name in `platforms`",
+    tags=TAGS,
+    security=BEARER_SECURITY,
+    responses=problem_responses(401, 403, 503),
+)
+def platforms(reviewer: deps.Reviewer, desk: Desk) -> PlatformList:
+    del reviewer
+    return desk.platform_options()
 
 
 @router.post(

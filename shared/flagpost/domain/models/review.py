@@ -51,6 +51,18 @@ class Holdings(BaseModel):
     leases: list[Claimed]
 
 
+class PlatformOption(BaseModel):
+    """A registered, active platform a confirmation may name in `platforms` (by `id`)."""
+
+    id: str
+    name: str
+    platform_ids: list[str] = Field(default_factory=list)
+
+
+class PlatformList(BaseModel):
+    platforms: list[PlatformOption]
+
+
 class LeaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -133,11 +145,23 @@ class ItemList(BaseModel):
     next_cursor: str | None = None
 
 
+class TrackRecord(BaseModel):
+    """A flagger's record so far: reports sent, items decided, confirmed, and precision (confirmed
+    / decided; null before any decision)."""
+
+    reports: int = 0
+    decided: int = 0
+    confirmed: int = 0
+    precision: float | None = None
+
+
 class ReportSummary(BaseModel):
     """One report as a reviewer sees it. Every string is data to show as text, never markup or a link."""
 
     report_id: str
     flagger_id: str
+    flagger_name: str | None = Field(default=None, description="the flagger's display name")
+    flagger_record: TrackRecord | None = Field(default=None, description="the flagger's track record")
     received_at: datetime
     category: Category
     priority: Priority
@@ -155,6 +179,7 @@ class HistoryEntry(BaseModel):
     at: datetime
     event: str
     actor: str
+    actor_name: str | None = Field(default=None, description="the actor's display name")
     lease_id: str | None = None
     note: str | None = Field(default=None, description="null once the retention period deleted it")
     detail: dict[str, Any] = Field(default_factory=dict)
@@ -174,6 +199,9 @@ class ItemDetail(Item):
         default_factory=list, description="reviewers who confirmed in this round (four eyes for threat_to_life)"
     )
     confirmations_required: int = 1
+    names: dict[str, str] = Field(
+        default_factory=dict, description="display names of the flaggers and reviewers this item names, by id"
+    )
     outcomes: list[OutcomeOut] = Field(
         default_factory=list, description="what each platform the item was sent to reported doing (the latest)"
     )
