@@ -54,7 +54,9 @@ def _rounds(stack: Any, headers: dict[str, str], rounds: int, refill: Callable[[
         item_id, lease_id = claimed["item"]["item_id"], claimed["lease"]["lease_id"]
         timed("item detail", "GET", f"/v1/review/items/{item_id}")
         timed("queue counts", "GET", "/v1/review/queue")
-        timed("item list", "GET", "/v1/review/items?status=pending&limit=50")
+        # A page of SMALL items: both phases then answer full pages of the same size (with 10 pending,
+        # a page of 50 would hold 10 items, and the cost measured would be the answer's size).
+        timed("item list", "GET", f"/v1/review/items?status=pending&limit={SMALL}")
         decision = {"lease_id": lease_id, "decision": "reject", "reason": "out_of_scope"}
         timed("decision", "POST", f"/v1/review/items/{item_id}/decision", decision)
         refill(n)

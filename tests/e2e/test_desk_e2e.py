@@ -123,7 +123,7 @@ def test_four_eyes_across_two_reviewers(chromium: Any, review_stack: RunningStac
         page = second.page
         assert second.claim_next() == item_id
         history = str(page.text_content("#history"))
-        assert "first_confirmation" in history
+        assert "first confirmation - Reviewer A" in history
         assert "category: incitement \u2192 threat" in history, "the second reviewer sees the first's change"
         assert "first look: a threat" in history
         assert page.text_content("#f-category") == "threat"
