@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from flagpost import lazy
+from flagpost.adapters.dynamo.stats import QueueIndex
 from flagpost.domain.errors import ConflictError
 from flagpost.domain.models.item import ItemStatus
 from flagpost.domain.models.principal import IssuedCredentials, Role
@@ -21,7 +22,7 @@ from flagpost.domain.models.review import DecisionIn, RejectReason
 from flagpost.domain.webhooks import sign
 from flagpost.services.review import ReviewService
 from flagpost.services.review_reads import ReviewReads
-from flagpost.wiring import outcome_store, review_store
+from flagpost.wiring import items_table, outcome_store, review_store, stats_store
 from flagpost_local.harness import InProcessStack, Reply
 
 
@@ -121,7 +122,13 @@ class Desk:
 
     def reads(self, clock: Clock | None = None) -> ReviewReads:
         """The reviewer's read views with this desk's clock."""
-        return ReviewReads(review_store(), outcome_store(), clock=clock or self.clock)
+        return ReviewReads(
+            review_store(),
+            outcome_store(),
+            clock=clock or self.clock,
+            totals=stats_store(),
+            overdue=QueueIndex(items_table()),
+        )
 
 
 @pytest.fixture
@@ -553,6 +560,7 @@ def test_overdue_items_are_flagged_in_the_list_and_counted(desk: Desk) -> None:
     now = service.list_items(ItemStatus.PENDING, 50, None)
     assert [i.overdue for i in now.items] == [False, False]
     desk.clock.advance(hours=2)  # past threat_to_life's one hour, within standard's 24
+    desk.stack.pump()  # the queue counters follow the items table's stream
     later = service.list_items(ItemStatus.PENDING, 50, None)
     assert [(i.priority.value, i.overdue) for i in later.items] == [("threat_to_life", True), ("standard", False)]
     counts = {c.queue: c for c in service.counts().queues}
