@@ -102,15 +102,37 @@ def _item(table: Any, hash_key: Any, range_key: Any) -> Any:
     return partition.get(range_key) if table.range_key_attr and partition is not None else partition
 
 
+_RANGES = ("EQ", "LE", "LT", "GE", "GT", "BETWEEN", "BEGINS_WITH")
+
+
+def _in_range(entries: list[tuple[Any, ...]], comparison: str, bounds: list[Any]) -> list[tuple[Any, ...]]:
+    """The entries whose sort key may satisfy the comparison, by bisection (a superset is fine)."""
+    if not bounds:
+        return entries
+    low, high = 0, len(entries)
+    first = bounds[0]
+    if comparison in ("EQ", "GE", "GT", "BETWEEN", "BEGINS_WITH"):
+        low = bisect.bisect_left(entries, first, key=lambda e: e[0])
+    if comparison in ("EQ", "LE", "LT"):
+        high = bisect.bisect_right(entries, first, key=lambda e: e[0])
+    elif comparison == "BETWEEN" and len(bounds) > 1:
+        high = bisect.bisect_right(entries, bounds[1], key=lambda e: e[0])
+    elif comparison == "BEGINS_WITH" and isinstance(first, str):
+        high = bisect.bisect_left(entries, first + "\U0010ffff", key=lambda e: e[0])
+    return entries[low:high]
+
+
 def _gsi_candidates(table: Any, args: dict[str, Any]) -> list[Any] | None:
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     state = _sorted_state(table)
     gsi = state.gsis.get(args["index_name"])
     conditions = args.get("hash_key_conditions") or []
+    comparison = str(args.get("range_comparison") or "").upper()
+    comparison = {"=": "EQ", "<=": "LE", "<": "LT", ">=": "GE", ">": "GT"}.get(comparison, comparison)
     if (
         gsi is None
-        or args.get("range_comparison")
+        or (comparison and comparison not in _RANGES)
         or args.get("filter_kwargs")
         or len(conditions) != 1
         or conditions[0][0] != gsi.hash_attr
@@ -119,6 +141,10 @@ def _gsi_candidates(table: Any, args: dict[str, Any]) -> list[Any] | None:
         return None
     value = conditions[0][1]
     entries = gsi.partitions.get((value.type, _cast(value)), [])
+    if comparison:
+        # A range condition on the index's sort key: only the entries in range are candidates, as
+        # DynamoDB reads only those (moto still evaluates the condition on them).
+        entries = _in_range(entries, comparison, [_cast(v) for v in args.get("range_objs") or []])
     forward = args.get("scan_index_forward", True) is not False
     start = args.get("exclusive_start_key")
     if start:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from flagpost.adapters.dynamo.feed import FeedStore
     from flagpost.adapters.dynamo.items import DynamoItemStore
+    from flagpost.adapters.dynamo.names import PrincipalNames
     from flagpost.adapters.dynamo.outcomes import DynamoOutcomeStore
     from flagpost.adapters.dynamo.principals import DynamoPrincipalStore
     from flagpost.adapters.dynamo.review import DynamoReviewStore
@@ -182,9 +183,23 @@ def review_service() -> ReviewService:
 
 @lazy
 def review_reads() -> ReviewReads:
+    from flagpost.adapters.dynamo.stats import QueueIndex
     from flagpost.services.review_reads import ReviewReads
 
-    return ReviewReads(review_store(), outcome_store())
+    return ReviewReads(
+        review_store(),
+        outcome_store(),
+        totals=stats_store(),
+        overdue=QueueIndex(items_table()),
+        people=principal_names(),
+    )
+
+
+@lazy
+def principal_names() -> PrincipalNames:
+    from flagpost.adapters.dynamo.names import PrincipalNames
+
+    return PrincipalNames(principal_store())
 
 
 @lazy

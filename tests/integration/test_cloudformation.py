@@ -336,6 +336,7 @@ def test_each_role_grants_only_the_actions_its_code_calls(cfn: dict[str, Any]) -
     assert grants("ReviewFunctionRole") == (
         each(f"{dynamodb_item_writes} dynamodb:BatchGetItem dynamodb:Query", "ItemsTable")
         | each("dynamodb:GetItem", "PrincipalsTable")
+        | each("dynamodb:BatchGetItem", "StatsTable")  # queue counts and track records read counters
     )
     assert grants("FeedFunctionRole") == (
         each("dynamodb:Query dynamodb:GetItem dynamodb:PutItem dynamodb:BatchGetItem", "FeedTable")

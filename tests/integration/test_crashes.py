@@ -212,15 +212,19 @@ def test_ingest_dying_after_its_write_still_queues_the_item_and_a_retry_gives_th
     assert sorted(int(i["report_count"]) for i in records(local_aws, "ITEM")) == [1, 2]
     assert submit(local_aws, flagger, reports, "wh_crash").json() == retried.json(), "now stored for replays"
 
-    # The items reached review: the queue hands both out.
+    # The items reached review: the queue hands both out (each decided before the next claim: a
+    # reviewer holds one lease per queue).
     claimed = []
+    auth = {"authorization": f"Bearer {reviewer.api_key}"}
     for _ in range(3):
-        reply = local_aws.http(
-            "POST", "/v1/review/claim", json_body={}, headers={"authorization": f"Bearer {reviewer.api_key}"}
-        )
+        reply = local_aws.http("POST", "/v1/review/claim", json_body={}, headers=auth)
         if reply.status == 204:
             break
-        claimed.append(reply.json()["item"]["item_id"])
+        body = reply.json()
+        claimed.append(body["item"]["item_id"])
+        decision = {"lease_id": body["lease"]["lease_id"], "decision": "reject", "reason": "out_of_scope"}
+        path = f"/v1/review/items/{claimed[-1]}/decision"
+        assert local_aws.http("POST", path, json_body=decision, headers=auth).status == 200
     assert sorted(claimed) == sorted({r["item_id"] for r in results})
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from flagpost import lazy
+from flagpost.adapters.dynamo.stats import QueueIndex
 from flagpost.domain.errors import ConflictError
 from flagpost.domain.models.item import ItemStatus
 from flagpost.domain.models.principal import IssuedCredentials, Role
@@ -21,7 +22,7 @@ from flagpost.domain.models.review import DecisionIn, RejectReason
 from flagpost.domain.webhooks import sign
 from flagpost.services.review import ReviewService
 from flagpost.services.review_reads import ReviewReads
-from flagpost.wiring import outcome_store, review_store
+from flagpost.wiring import items_table, outcome_store, review_store, stats_store
 from flagpost_local.harness import InProcessStack, Reply
 
 
@@ -121,7 +122,13 @@ class Desk:
 
     def reads(self, clock: Clock | None = None) -> ReviewReads:
         """The reviewer's read views with this desk's clock."""
-        return ReviewReads(review_store(), outcome_store(), clock=clock or self.clock)
+        return ReviewReads(
+            review_store(),
+            outcome_store(),
+            clock=clock or self.clock,
+            totals=stats_store(),
+            overdue=QueueIndex(items_table()),
+        )
 
 
 @pytest.fixture
@@ -130,10 +137,15 @@ def desk(local_aws: InProcessStack) -> Desk:
 
 
 def claimed_ids(desk: Desk, reviewer: int = 0, queue: str | None = None) -> list[str]:
-    """Claim until 204; the item ids in the order they were handed out."""
+    """Claim and reject until 204 (a reviewer holds one lease per queue); the item ids in the order
+    they were handed out."""
     out = []
     while (reply := desk.claim(reviewer, queue)).status == 200:
-        out.append(reply.json()["item"]["item_id"])
+        body = reply.json()
+        assert body["already_held"] is False
+        out.append(body["item"]["item_id"])
+        decided = desk.decide(out[-1], body["lease"]["lease_id"], "reject", reviewer, reason="out_of_scope")
+        assert decided.status == 200, decided.body
     assert reply.status == 204
     assert reply.body == b""
     return out
@@ -196,8 +208,8 @@ def test_claim_reads_one_small_page_whatever_the_queue_length(desk: Desk, monkey
         return real(queue, limit, start)
 
     monkeypatch.setattr(service.store, "queue_page", counting)
-    for _ in range(3):
-        assert service.claim(desk.rid(0)) is not None
+    for n in range(3):
+        assert service.claim(f"rev_other{n}") is not None
     assert pages == [5, 5, 5], "one page of five entries per claim, never a scan"
     pages.clear()
     assert service.claim(desk.rid(1)) is not None
@@ -223,7 +235,11 @@ def test_claim_returns_item_and_exclusive_lease(desk: Desk) -> None:
     expires = datetime.fromisoformat(body["lease"]["expires_at"])
     assert within(expires, before + timedelta(minutes=10), after + timedelta(minutes=10)), "ten minutes from the claim"
     assert desk.claim(1).status == 204, "one item is never leased to two reviewers"
-    assert desk.claim(0).status == 204, "nor twice to the same one"
+    again = desk.claim(0)
+    assert again.status == 200, "nor twice to the same one: claiming again answers with the item held"
+    assert again.json()["already_held"] is True
+    assert again.json()["item"]["item_id"] == item_id
+    assert again.json()["lease"] == body["lease"]
 
 
 def test_claim_body_is_optional_and_validated(desk: Desk) -> None:
@@ -544,6 +560,7 @@ def test_overdue_items_are_flagged_in_the_list_and_counted(desk: Desk) -> None:
     now = service.list_items(ItemStatus.PENDING, 50, None)
     assert [i.overdue for i in now.items] == [False, False]
     desk.clock.advance(hours=2)  # past threat_to_life's one hour, within standard's 24
+    desk.stack.pump()  # the queue counters follow the items table's stream
     later = service.list_items(ItemStatus.PENDING, 50, None)
     assert [(i.priority.value, i.overdue) for i in later.items] == [("threat_to_life", True), ("standard", False)]
     counts = {c.queue: c for c in service.counts().queues}
@@ -554,6 +571,7 @@ def test_queue_counts_route(desk: Desk) -> None:
     desk.item("a")
     desk.item("b")
     desk.claim()
+    desk.stack.pump()  # the counters follow the items table's stream
     reply = desk.call("GET", "/v1/review/queue")
     assert reply.status == 200
     counts = {c["queue"]: c for c in reply.json()["queues"]}
@@ -642,9 +660,13 @@ def test_same_lease_deciding_twice_at_once_lands_one_decision(desk: Desk) -> Non
         DecisionIn(lease_id=lease_id, decision="reject", reason=RejectReason.NOT_TERRORIST_CONTENT),
     ] * 4
     outcomes = race(*(lambda v=v: service.decide(desk.rid(0), item_id, v) for v in verdicts))
-    assert sorted(outcomes) == ["409"] * 7 + ["won"]
+    # The four copies of the decision that landed are one decision retried: each answers what landed;
+    # the four different ones are 409s.
+    assert sorted(outcomes) == ["409"] * 4 + ["won"] * 4
     detail = desk.reads().detail(item_id)
     assert len(detail.decisions) == 1
+    landed = detail.decisions[0].decision
+    assert [o for o, v in zip(outcomes, verdicts, strict=True) if v.decision == landed] == ["won"] * 4
     assert [h.event for h in detail.history][:2] == ["created", "claimed"]
     assert len(detail.history) == 3
 

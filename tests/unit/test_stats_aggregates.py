@@ -139,3 +139,16 @@ def test_a_retraction_turns_a_confirmation_into_a_retraction() -> None:
     assert change["flagger_confirmed#fla_a"] == -1
     assert "flagger_decided#fla_a" not in change
     assert not any(k.startswith("sketch#") for k in change), "the time to decision stays counted"
+
+
+def test_items_are_counted_into_and_out_of_their_review_queue() -> None:
+    queued = {**ITEM, "queue": "default"}
+    assert deltas(None, queued)["queue#default"] == 1
+    leased = {**queued, "lease_holder": "rev_a"}
+    assert "queue#default" not in deltas(queued, leased), "a lease leaves the item in its queue"
+    escalated = {**queued, "status": "escalated", "queue": "escalated"}
+    moved = deltas(queued, escalated)
+    assert (moved["queue#default"], moved["queue#escalated"]) == (-1, 1)
+    decided = {k: v for k, v in escalated.items() if k != "queue"} | {"status": "confirmed"}
+    assert deltas(escalated, decided)["queue#escalated"] == -1
+    assert "queue#default" not in deltas(None, ITEM), "an item outside the queues counts in none"

@@ -92,6 +92,17 @@ def _step_counts(record: dict[str, Any]) -> Counter[str]:
     return out
 
 
+def _queue_moves(out: Counter[str], old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+    """Items in each review queue (`queue#<name>`): an item enters one when it starts awaiting review
+    and leaves it when decided, so GET /v1/review/queue never reads the queue to count it."""
+    before, after = (old or {}).get("queue"), new.get("queue")
+    if before != after:
+        if before:
+            out[f"queue#{before}"] -= 1
+        if after:
+            out[f"queue#{after}"] += 1
+
+
 def deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Counter[str]:
     """Counter increments for one stream record's old and new images."""
     out: Counter[str] = Counter()
@@ -113,6 +124,7 @@ def deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Counter[st
         return Counter({k: v for k, v in out.items() if v})
     if kind != "ITEM" or new is None:
         return out
+    _queue_moves(out, old, new)
     if old is None:
         at = new.get("first_seen_at")
         _count(out, "items", at)

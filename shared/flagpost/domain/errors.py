@@ -7,15 +7,22 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """A failure the caller can act on: `detail` says what, `errors` which fields, `retry_after` when."""
+    """A failure the caller can act on: `detail` says what, `errors` which fields, `retry_after` when,
+    `code` which case it is in a word a program can branch on (the console's banners)."""
 
     def __init__(
-        self, detail: str, *, errors: list[dict[str, Any]] | None = None, retry_after: int | None = None
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        retry_after: int | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
         self.retry_after = retry_after
+        self.code = code
 
 
 class MalformedInputError(DomainError):

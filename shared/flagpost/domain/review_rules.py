@@ -1,4 +1,5 @@
-"""The review rules as changes to an item: exclusive leases, decide once, four eyes, escalation, retraction.
+"""The review rules as changes to an item: decide once, four eyes, escalation, retraction (and, from
+`lease_rules`, exclusive leases, one per reviewer and queue).
 
 Each rule reads an item as stored and returns an `ItemChange`: what to set, and the `Guard` of what
 must still hold when the change lands (the lease, the priority, the confirmations so far). A store
@@ -9,147 +10,36 @@ store expresses this (docs/review.md explains the choice of leases over locks).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 
 from flagpost.domain.errors import ConflictError
+from flagpost.domain.item_changes import Guard, HoldChange, ItemChange, LeaseChange
+from flagpost.domain.lease_rules import hold_for, lease_guard, plan_claim, plan_lease, require_lease
 from flagpost.domain.models.item import Decision, ItemStatus
-from flagpost.domain.models.records import QUEUE_ESCALATED, ItemRecord, QueueEntry
-from flagpost.domain.models.report import Category, Priority
+from flagpost.domain.models.records import QUEUE_ESCALATED, ItemRecord
+from flagpost.domain.models.report import Priority
 from flagpost.domain.models.review import DecisionIn
 from flagpost.domain.models.times import iso
+
+__all__ = [
+    "Guard",
+    "HoldChange",
+    "ItemChange",
+    "LeaseChange",
+    "confirmations_required",
+    "plan_claim",
+    "plan_decision",
+    "plan_lease",
+    "plan_retract",
+    "require_lease",
+    "same_decision",
+]
 
 
 def confirmations_required(priority: Priority) -> int:
     """Threat-to-life items need two reviewers to confirm (four eyes); others one."""
     return 2 if priority is Priority.THREAT_TO_LIFE else 1
-
-
-@dataclass(frozen=True)
-class Guard:
-    """What must still hold of the stored item when a change lands."""
-
-    status: ItemStatus | None = None
-    # A live lease held by this reviewer under this id, still unexpired when the change lands.
-    lease_id: str | None = None
-    holder: str | None = None
-    lease_live_at: str | None = None  # the lease must be live at this time (the change's own time if unset)
-    priority: Priority | None = None
-    # Exactly this many confirmations so far (0: none), and none of them by `not_confirmed_by`.
-    confirmation_count: int | None = None
-    not_confirmed_by: str | None = None
-    # Claims: the item is still at this place in this queue, under no lease or the expired one seen.
-    queue: str | None = None
-    queue_sort: str | None = None
-    expired_lease_seen: str | None = None
-    no_lease: bool = False
-
-
-@dataclass(frozen=True)
-class LeaseChange:
-    grant_to: str | None = None  # a new lease: holder
-    lease_id: str | None = None
-    expires_at: str | None = None  # granted or renewed until
-    release: bool = False
-
-
-@dataclass(frozen=True)
-class ItemChange:
-    """One change of an item and the history entry that records it."""
-
-    item_id: str
-    event: str
-    actor: str
-    at: datetime
-    guard: Guard
-    detail: dict[str, Any] = field(default_factory=dict)
-    lease_id: str | None = None  # of the history entry
-    note: str | None = None  # free text: its own expiring record, referred to by note_id
-    note_id: str | None = None
-    status: ItemStatus | None = None
-    queue: str | None = None  # moves to this queue
-    leave_queue: bool = False
-    category: Category | None = None
-    decision: dict[str, Any] | None = None  # appended to the decisions
-    add_confirmation: str | None = None
-    clear_confirmations: bool = False
-    add_platforms: frozenset[str] = frozenset()
-    decided_at: str | None = None
-    retraction: dict[str, Any] | None = None
-    lease: LeaseChange | None = None
-    claimed_at: str | None = None  # kept only if the item was never claimed before
-
-
-# ------------------------------------------------------------------------- leases
-
-
-def plan_claim(
-    entry: QueueEntry, reviewer_id: str, lease_id: str, now: datetime, length: timedelta
-) -> ItemChange | None:
-    """Lease a queue entry to the reviewer, or None when it is not theirs to take (leased, or they
-    confirmed it already: four eyes). Pinned to what the index showed; a stale entry only costs a
-    failed guard, never a double lease."""
-    if entry.lease_active(now) or reviewer_id in entry.confirmations:
-        return None
-    expires = iso(now + length)
-    detail: dict[str, Any] = {"queue": entry.queue, "expires_at": expires}
-    if entry.lease_holder:
-        detail["after_expired_lease_of"] = entry.lease_holder
-    return ItemChange(
-        item_id=entry.item_id,
-        event="claimed",
-        actor=reviewer_id,
-        at=now,
-        lease_id=lease_id,
-        detail=detail,
-        guard=Guard(
-            queue=entry.queue,
-            queue_sort=entry.queue_sort,
-            expired_lease_seen=entry.lease_expires_at,
-            no_lease=entry.lease_expires_at is None,
-            not_confirmed_by=reviewer_id,
-        ),
-        lease=LeaseChange(grant_to=reviewer_id, lease_id=lease_id, expires_at=expires),
-        claimed_at=iso(now),
-    )
-
-
-def require_lease(record: ItemRecord, reviewer_id: str, lease_id: str, now: datetime) -> None:
-    """409 unless the reviewer holds this live lease on an item that still awaits review, saying why."""
-    if not record.awaits_review:
-        raise ConflictError(f"The item was already decided: it is {record.status.value}.")
-    if record.lease_id != lease_id or record.lease_holder != reviewer_id:
-        raise ConflictError("You do not hold this lease: it was released, expired or is someone else's.")
-    if not record.lease_active(now):
-        raise ConflictError("Your lease on this item has expired; claim it again.")
-
-
-def _lease_guard(record: ItemRecord, reviewer_id: str, lease_id: str, **more: Any) -> Guard:
-    return Guard(status=record.status, lease_id=lease_id, holder=reviewer_id, **more)
-
-
-def plan_lease(
-    record: ItemRecord,
-    reviewer_id: str,
-    lease_id: str,
-    action: Literal["renew", "release"],
-    now: datetime,
-    length: timedelta,
-) -> ItemChange:
-    require_lease(record, reviewer_id, lease_id, now)
-    renew = action == "renew"
-    expires = iso(now + length)
-    return ItemChange(
-        item_id=record.item_id,
-        event="lease_renewed" if renew else "lease_released",
-        actor=reviewer_id,
-        at=now,
-        lease_id=lease_id,
-        detail={"expires_at": expires} if renew else {},
-        guard=_lease_guard(record, reviewer_id, lease_id),
-        lease=LeaseChange(expires_at=expires) if renew else LeaseChange(release=True),
-    )
 
 
 # ---------------------------------------------------------------------- decisions
@@ -161,6 +51,8 @@ def plan_decision(
     """Confirm, reject or escalate the item the reviewer holds the lease on, by the rule for the item
     as stored: its priority and the confirmations so far are part of the guard."""
     require_lease(record, reviewer_id, decision.lease_id, now)
+    if record.queue == QUEUE_ESCALATED and record.escalated_by == reviewer_id:
+        raise ConflictError("You escalated this item: another reviewer decides it.", code="escalated_by_you")
     prior = set(record.confirmations)
     entry = Decision(
         decision=decision.decision,
@@ -171,7 +63,9 @@ def plan_decision(
         platforms=decision.platforms or [],
     )
     # The decision keeps a reference to its note; the text lives in a record that expires.
-    stored = entry.model_dump(mode="json", exclude_none=True) | ({"note_id": note_id} if note_id else {})
+    stored = entry.model_dump(mode="json", exclude_none=True) | {"lease_id": decision.lease_id}
+    if note_id:
+        stored["note_id"] = note_id
     base: dict[str, Any] = {
         "item_id": record.item_id,
         "actor": reviewer_id,
@@ -181,7 +75,8 @@ def plan_decision(
         "note_id": note_id,
         "decision": stored,
         "lease": LeaseChange(release=True),
-        "guard": _lease_guard(
+        "hold": hold_for(record, reviewer_id, decision.lease_id, "clear"),
+        "guard": lease_guard(
             record,
             reviewer_id,
             decision.lease_id,
@@ -205,8 +100,29 @@ def plan_decision(
             clear_confirmations=True,
         )
     if record.queue == QUEUE_ESCALATED:
-        raise ConflictError("The item is already in the escalated queue; confirm or reject it.")
-    return ItemChange(**base, event="escalated", detail=detail, status=ItemStatus.ESCALATED, queue=QUEUE_ESCALATED)
+        raise ConflictError("The item is already in the escalated queue; confirm or reject it.", code="escalated")
+    return ItemChange(
+        **base,
+        event="escalated",
+        detail=detail,
+        status=ItemStatus.ESCALATED,
+        queue=QUEUE_ESCALATED,
+        escalated_by=reviewer_id,
+    )
+
+
+def same_decision(stored: dict[str, Any], decision: DecisionIn) -> bool:
+    """Whether a decision request repeats the stored one (a retry): same verdict, category, reason and
+    platforms. The note is free text and does not make it another decision."""
+    asked = {
+        "decision": decision.decision,
+        "category": decision.category.value if decision.category else None,
+        "reason": decision.reason.value if decision.reason else None,
+        "platforms": sorted(decision.platforms or []),
+    }
+    landed = {key: stored.get(key) for key in ("decision", "category", "reason")}
+    landed["platforms"] = sorted(stored.get("platforms") or [])
+    return asked == landed
 
 
 def _confirm(
@@ -219,7 +135,9 @@ def _confirm(
     now: datetime,
 ) -> ItemChange:
     if reviewer_id in prior:
-        raise ConflictError("You already confirmed this item; a second reviewer must confirm it.")
+        raise ConflictError(
+            "You already confirmed this item; a second reviewer must confirm it.", code="already_confirmed"
+        )
     required = confirmations_required(record.priority)
     if decision.category is not None:
         detail["category"] = {"from": record.category.value, "to": decision.category.value}

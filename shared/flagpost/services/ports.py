@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from flagpost.domain.ids import Submission
+from flagpost.domain.item_changes import ItemChange
 from flagpost.domain.models.feed import Attempt, Channel, FeedEntry, Op
 from flagpost.domain.models.outcome import OutcomeRecord
 from flagpost.domain.models.principal import IssuedCredentials, Principal, Role
-from flagpost.domain.models.records import HistoryRecord, ItemRecord, QueueEntry, ReportRecord
-from flagpost.domain.review_rules import ItemChange
+from flagpost.domain.models.records import HistoryRecord, Hold, ItemRecord, QueueEntry, ReportRecord
 
 # ------------------------------------------------------------------ principals
 
@@ -83,6 +83,10 @@ class ReviewStore(Protocol):
     def apply(self, change: ItemChange) -> None: ...
 
     def get(self, item_id: str) -> ItemRecord | None: ...
+
+    def hold(self, queue: str, reviewer_id: str) -> Hold | None: ...
+
+    def holds(self, queue: str) -> list[Hold]: ...
 
     def queue_page(
         self, queue: str, limit: int, start: dict[str, Any] | None = None
@@ -251,4 +255,14 @@ class Counters(Protocol):
 
 
 class OverdueCount(Protocol):
-    def count_overdue(self, now: datetime) -> int: ...
+    def count_overdue(self, now: datetime, queues: Sequence[str] = ("default", "escalated")) -> int: ...
+
+
+class QueueTotals(Protocol):
+    def queue_totals(self, queues: Sequence[str]) -> dict[str, int]: ...
+
+    def values(self, counters: Sequence[str]) -> dict[str, int]: ...
+
+
+class Names(Protocol):
+    def name_of(self, principal_id: str) -> str | None: ...

@@ -1,8 +1,9 @@
 """The review side of the items table: applying review changes, the queue and status indexes, reads.
 
-Every state change is one TransactWriteItems: the item's conditional Update, built here from the
-domain's `ItemChange` and its `Guard`, plus a history Put that may only create (and a note's record
-when the change carries free text). Nothing here updates or deletes a history entry.
+Every state change is one TransactWriteItems: the item's conditional Update (built in `review_writes`
+from the domain's `ItemChange` and its `Guard`), the reviewer's lease marker when the lease moves,
+plus a history Put that may only create (and a note's record when the change carries free text).
+Nothing here updates or deletes a history entry.
 """
 
 from __future__ import annotations
@@ -17,118 +18,16 @@ from botocore.exceptions import ClientError
 from flagpost.adapters.dynamo.client import Table, error_code, to_item
 from flagpost.adapters.dynamo.item_records import HISTORY_PREFIX, NOTE_PREFIX, history_put, item_key, note_put
 from flagpost.adapters.dynamo.list_cursor import BAD_CURSOR, ListCursor, decode_cursor, encode_cursor, status_key
+from flagpost.adapters.dynamo.review_writes import HOLD_PREFIX, hold_key, hold_update, item_update
 from flagpost.domain.errors import MalformedInputError
-from flagpost.domain.models.records import HistoryRecord, ItemRecord, QueueEntry, ReportRecord
+from flagpost.domain.item_changes import ItemChange
+from flagpost.domain.models.records import HistoryRecord, Hold, ItemRecord, QueueEntry, ReportRecord
 from flagpost.domain.models.times import iso
-from flagpost.domain.review_rules import ItemChange
 
 QUEUE_INDEX = "review-queue"
 STATUS_INDEX = "items-by-status"
 REPORTS_INDEX = "reports-by-item"
-LEASE_ATTRS = ("lease_id", "lease_holder", "lease_expires_at")
 _ITEM_ID = re.compile(r"^itm_[0-9a-f]{1,64}$")
-
-
-class _Update:
-    """An UpdateExpression and its ConditionExpression, built clause by clause with named values."""
-
-    def __init__(self) -> None:
-        self.sets: list[str] = []
-        self.adds: list[str] = []
-        self.removes: list[str] = []
-        self.conditions: list[str] = []
-        self.values: dict[str, Any] = {}
-        self.names = {"#s": "status", "#q": "queue"}
-
-    def value(self, value: Any) -> str:
-        name = f":v{len(self.values)}"
-        self.values[name] = value
-        return name
-
-    def request(self, table: str, item_id: str) -> dict[str, Any]:
-        clauses = [f"SET {', '.join(self.sets)}" if self.sets else ""]
-        clauses += [
-            f"ADD {', '.join(self.adds)}" if self.adds else "",
-            f"REMOVE {', '.join(self.removes)}" if self.removes else "",
-        ]
-        expression = " ".join(c for c in clauses if c)
-        text = f"{expression} {' '.join(self.conditions)}"
-        request: dict[str, Any] = {
-            "TableName": table,
-            "Key": to_item(item_key(item_id)),
-            "UpdateExpression": expression,
-            "ConditionExpression": " AND ".join(self.conditions) or "attribute_exists(pk)",
-            "ExpressionAttributeValues": to_item(self.values),
-        }
-        names = {k: v for k, v in self.names.items() if k in text}
-        if names:
-            request["ExpressionAttributeNames"] = names
-        return request
-
-
-def _guarded(change: ItemChange, update: _Update) -> None:
-    guard, c = change.guard, update.conditions
-    if guard.status is not None:
-        c.append(f"#s = {update.value(guard.status.value)}")
-    if guard.lease_id is not None:
-        # The lease must still be live when the write arrives: one that ran out while the request was
-        # on its way no longer counts, whatever the earlier read saw.
-        c.append(f"lease_id = {update.value(guard.lease_id)} AND lease_holder = {update.value(guard.holder)}")
-        c.append(f"lease_expires_at > {update.value(guard.lease_live_at or iso(change.at))}")
-    if guard.priority is not None:
-        c.append(f"priority = {update.value(guard.priority.value)}")
-    if guard.confirmation_count == 0:
-        c.append("attribute_not_exists(confirmations)")
-    elif guard.confirmation_count is not None:
-        c.append(f"size(confirmations) = {update.value(guard.confirmation_count)}")
-    if guard.not_confirmed_by is not None:
-        c.append(f"NOT contains(confirmations, {update.value(guard.not_confirmed_by)})")
-    if guard.queue is not None:
-        c.append(f"#q = {update.value(guard.queue)} AND queue_sort = {update.value(guard.queue_sort)}")
-    if guard.no_lease:
-        c.append("attribute_not_exists(lease_expires_at)")
-    elif guard.expired_lease_seen is not None:
-        c.append(f"lease_expires_at = {update.value(guard.expired_lease_seen)}")
-
-
-def _effects(change: ItemChange, update: _Update) -> None:
-    s, a, r = update.sets, update.adds, update.removes
-    if change.decision is not None:
-        s.append(
-            f"decisions = list_append(if_not_exists(decisions, {update.value([])}), {update.value([change.decision])})"
-        )
-    if change.status is not None:
-        s.append(f"#s = {update.value(change.status.value)}")
-    if change.queue is not None:
-        s.append(f"#q = {update.value(change.queue)}")
-    if change.leave_queue:
-        r.extend(["#q", "queue_sort"])
-    if change.category is not None:
-        s.append(f"category = {update.value(change.category.value)}")
-    if change.decided_at is not None:
-        s.append(f"decided_at = {update.value(change.decided_at)}")
-    if change.claimed_at is not None:
-        s.append(f"claimed_at = if_not_exists(claimed_at, {update.value(change.claimed_at)})")
-    if change.add_confirmation is not None:
-        a.append(f"confirmations {update.value({change.add_confirmation})}")
-    if change.clear_confirmations:
-        r.append("confirmations")
-    if change.add_platforms:
-        a.append(f"platforms {update.value(set(change.add_platforms))}")
-    if change.retraction is not None:
-        s.append(
-            f"retracted_at = {update.value(change.retraction['at'])}, retraction = {update.value(change.retraction)}"
-        )
-    lease = change.lease
-    if lease is not None and lease.release:
-        r.extend(LEASE_ATTRS)
-    elif lease is not None and lease.grant_to is not None:
-        s.append(
-            f"lease_id = {update.value(lease.lease_id)}, lease_holder = {update.value(lease.grant_to)}, "
-            f"lease_expires_at = {update.value(lease.expires_at)}"
-        )
-    elif lease is not None and lease.expires_at is not None:
-        s.append(f"lease_expires_at = {update.value(lease.expires_at)}")
 
 
 class DynamoReviewStore:
@@ -140,10 +39,9 @@ class DynamoReviewStore:
     def apply(self, change: ItemChange) -> None:
         """Apply the change and append its history entry (and note), all or nothing; WriteConflictError
         when the change's guard no longer holds."""
-        update = _Update()
-        _guarded(change, update)
-        _effects(change, update)
-        actions: list[dict[str, Any]] = [{"Update": update.request(self.table.name, change.item_id)}]
+        actions: list[dict[str, Any]] = [{"Update": item_update(self.table.name, change)}]
+        if change.hold is not None and change.hold.queue:
+            actions.append({"Update": hold_update(self.table.name, change.hold, iso(change.at))})
         if change.note and change.note_id:
             note = note_put(
                 self.table.name, change.item_id, change.note_id, change.note, change.at, self.text_retention_days
@@ -162,6 +60,20 @@ class DynamoReviewStore:
             return None
         found = self.table.get(item_key(item_id))
         return ItemRecord.model_validate(found) if found else None
+
+    def hold(self, queue: str, reviewer_id: str) -> Hold | None:
+        """The reviewer's lease marker for the queue (consistent read), if one was ever written."""
+        found = self.table.get(hold_key(queue, reviewer_id))
+        return Hold.model_validate({**found, "queue": queue, "reviewer_id": reviewer_id}) if found else None
+
+    def holds(self, queue: str) -> list[Hold]:
+        """Every reviewer's marker for the queue: as many as there are reviewers, whatever the backlog."""
+        found = self.table.query_all(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": f"{HOLD_PREFIX}{queue}"}),
+            ConsistentRead=True,
+        )
+        return [Hold.model_validate({**r, "queue": queue, "reviewer_id": r["sk"]}) for r in found]
 
     def queue_page(
         self, queue: str, limit: int, start: dict[str, Any] | None = None

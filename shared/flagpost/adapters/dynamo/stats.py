@@ -124,6 +124,17 @@ class StatsStore:
         """An increment that is not tied to a stream change (callers make it idempotent themselves)."""
         self.table.call("update_item", **self._add(counter, value)["Update"])
 
+    def values(self, counters: Sequence[str]) -> dict[str, int]:
+        """The named counters (0 for one never counted), in one batch read."""
+        found = self.table.batch_get([{"pk": PK, "sk": c} for c in dict.fromkeys(counters)]) if counters else []
+        got = {str(r["sk"]): int(r.get("n", 0)) for r in found}
+        return {c: got.get(c, 0) for c in counters}
+
+    def queue_totals(self, queues: Sequence[str]) -> dict[str, int]:
+        """Items in each review queue, from the `queue#<name>` counters (two reads whatever the backlog)."""
+        totals = self.values([f"queue#{q}" for q in queues])
+        return {q: max(0, totals[f"queue#{q}"]) for q in queues}
+
     def counters(self) -> dict[str, int]:
         """Every counter: one query over a partition whose size depends on flaggers and platforms, not items."""
         found = self.table.query_all(
@@ -138,10 +149,11 @@ class QueueIndex:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def count_overdue(self, now: datetime) -> int:
-        """Items waiting past due_at, counted from the review-queue index's keys (<rank>#<due_at>#<id>)."""
+    def count_overdue(self, now: datetime, queues: Sequence[str] = ("default", "escalated")) -> int:
+        """Items waiting past due_at, counted from the review-queue index's keys (<rank>#<due_at>#<id>):
+        it reads the overdue keys only (COUNT), never the items due later."""
         total = 0
-        for queue in ("default", "escalated"):
+        for queue in queues:
             for rank in (0, 1, 2):
                 request: dict[str, Any] = {
                     "IndexName": "review-queue",

@@ -29,6 +29,8 @@ from flagpost.domain.errors import (
 from flagpost.domain.models.issues import ValidationIssue, validation_issue
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# A problem with a `code` (a case a program branches on) is typed by it: urn:flagpost:problem:lease_taken.
+PROBLEM_TYPE_PREFIX = "urn:flagpost:problem:"
 
 
 class Problem(BaseModel):
@@ -39,6 +41,10 @@ class Problem(BaseModel):
     status: int
     detail: str
     instance: str | None = None
+    code: str | None = Field(
+        default=None,
+        description="which case of the status it is, for programs (e.g. a 409's lease_expired, lease_taken)",
+    )
     errors: list[ValidationIssue] | None = Field(default=None, description="present on validation errors")
 
 
@@ -87,11 +93,14 @@ def problem_response(
     title: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> Response[str]:
     body = Problem(
+        type=f"{PROBLEM_TYPE_PREFIX}{code}" if code else "about:blank",
         title=title or HTTPStatus(status).phrase,
         status=status,
         detail=detail,
+        code=code,
         errors=[ValidationIssue(**e) for e in errors] if errors is not None else None,
     )
     return Response(
@@ -140,7 +149,7 @@ def problem_for(exc: BaseException) -> Response[str] | None:
         headers = dict(_CHALLENGE) if isinstance(exc, UnauthenticatedError) else {}
         if exc.retry_after is not None:
             headers["Retry-After"] = str(exc.retry_after)
-        return problem_response(status, exc.detail, errors=exc.errors, headers=headers or None)
+        return problem_response(status, exc.detail, errors=exc.errors, headers=headers or None, code=exc.code)
     if isinstance(exc, ClientError | BotoCoreError):
         # Throttled, failing or unreachable after the SDK's retries (DynamoDB, KMS, SQS): the request
         # failed as a whole and may be retried. Any other AWS error is a fault of ours.

@@ -21,10 +21,12 @@ from flagpost.domain.models.review import (
     ClaimIn,
     DecisionIn,
     DecisionOut,
+    Holdings,
     ItemDetail,
     ItemList,
     LeaseIn,
     LeaseOut,
+    PlatformList,
     QueueCounts,
     RetractIn,
 )
@@ -56,6 +58,31 @@ def claim(reviewer: deps.Reviewer, desk: Desk, body: Annotated[ClaimIn | None, B
     return Response(status_code=200, content_type="application/json", body=claimed.model_dump_json())
 
 
+@router.get(
+    "/v1/review/leases",
+    summary="The leases you hold now (at most one per queue), each with its item",
+    description="What a reopened console shows again: claiming in a queue where you hold a lease answers "
+    "with that item (`already_held` true) instead of leasing another.",
+    tags=TAGS,
+    security=BEARER_SECURITY,
+    responses=problem_responses(401, 403, 503),
+)
+def leases(reviewer: deps.Reviewer, desk: Desk) -> Holdings:
+    return Holdings(leases=desk.holdings(reviewer.id))
+
+
+@router.get(
+    "/v1/review/platforms",
+    summary="The active platforms a confirmation may name in `platforms`",
+    tags=TAGS,
+    security=BEARER_SECURITY,
+    responses=problem_responses(401, 403, 503),
+)
+def platforms(reviewer: deps.Reviewer, desk: Desk) -> PlatformList:
+    del reviewer
+    return desk.platform_options()
+
+
 @router.post(
     "/v1/review/items/<item_id>/lease",
     summary="Renew or release your lease on an item",
@@ -70,14 +97,16 @@ def lease(item_id: ItemId, body: LeaseIn, reviewer: deps.Reviewer, desk: Desk) -
 @router.post(
     "/v1/review/items/<item_id>/decision",
     summary="Confirm, reject (with a reason) or escalate the item you hold the lease on",
-    description="409 when the lease is not held (expired, released, someone else's) or the item is decided. "
-    "threat_to_life items need confirmations from two different reviewers.",
+    description="409 when the lease is not held (the problem's `code` says which: lease_expired, "
+    "lease_taken, lease_released, already_decided, escalated_by_you) or the item is decided. threat_to_life "
+    "items need confirmations from two different reviewers (`outcome` first_confirmation after the first). "
+    "Sending the same decision again under the same lease (a retry) answers what landed, `repeated` true.",
     tags=TAGS,
     security=BEARER_SECURITY,
     responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
 )
 def decide(item_id: ItemId, body: DecisionIn, reviewer: deps.Reviewer, desk: Desk) -> DecisionOut:
-    return DecisionOut(item=desk.decide(reviewer.id, item_id, body))
+    return desk.decide_out(reviewer.id, item_id, body)
 
 
 @router.post(
@@ -104,8 +133,18 @@ def list_items(
     status: Annotated[ItemStatus, Query()] = ItemStatus.PENDING,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    url: Annotated[
+        str | None,
+        Query(
+            max_length=4096,
+            description="find the item of this URL, in any spelling (normalised as ingest normalises it); "
+            "status, limit and cursor are then ignored",
+        ),
+    ] = None,
 ) -> ItemList:
     del reviewer
+    if url is not None:
+        return reads.find_by_url(url)
     return reads.list_items(status, limit, cursor)
 
 

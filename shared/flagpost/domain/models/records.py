@@ -45,6 +45,25 @@ class LeaseHold(BaseModel):
         return (self.lease_expires_at or "") > iso(now)
 
 
+class Hold(BaseModel):
+    """A reviewer's lease marker for one queue: the item they hold there, under which lease, until when.
+
+    Written in the same transaction as every change of that lease, so a reviewer holds at most one
+    lease per queue; an expired one is simply no longer live, as on the item.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    queue: str
+    reviewer_id: str
+    item_id: str | None = None
+    lease_id: str | None = None
+    lease_expires_at: str | None = None
+
+    def live(self, now: datetime) -> bool:
+        return bool(self.lease_id and self.item_id) and (self.lease_expires_at or "") > iso(now)
+
+
 class QueueEntry(LeaseHold):
     """One entry of the `review-queue` index: the keys, the lease and the confirmations it projects."""
 
@@ -84,10 +103,27 @@ class ItemRecord(LeaseHold):
     decided_at: str | None = None
     retracted_at: str | None = None
     claimed_at: str | None = None  # the first claim: a step of the item's life (flagpost.domain.steps)
+    escalated_by: str | None = None
 
     @property
     def awaits_review(self) -> bool:
         return self.status in AWAITING
+
+    def held_by(self, reviewer_id: str, lease_id: str, now: datetime) -> bool:
+        """Whether the reviewer holds this live lease on the item, which still awaits review."""
+        return (
+            self.awaits_review
+            and self.lease_id == lease_id
+            and self.lease_holder == reviewer_id
+            and self.lease_active(now)
+        )
+
+    def decision_under(self, lease_id: str, reviewer_id: str) -> dict[str, Any] | None:
+        """The decision this reviewer made under this lease, if any (a lease carries one decision)."""
+        for decision in self.decisions:
+            if decision.get("lease_id") == lease_id and decision.get("reviewer_id") == reviewer_id:
+                return decision
+        return None
 
     def last_confirmation_at(self) -> str | None:
         times = [str(d["at"]) for d in self.decisions if d.get("decision") == "confirm" and d.get("at")]

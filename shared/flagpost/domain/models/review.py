@@ -38,6 +38,29 @@ class Lease(BaseModel):
 class Claimed(BaseModel):
     item: Item
     lease: Lease
+    already_held: bool = Field(
+        default=False,
+        description="true when you already held this item in this queue: a reviewer holds at most one "
+        "lease per queue, and claiming again answers with it",
+    )
+
+
+class Holdings(BaseModel):
+    """The reviewer's live leases, at most one per queue (what a reopened console shows again)."""
+
+    leases: list[Claimed]
+
+
+class PlatformOption(BaseModel):
+    """A registered, active platform a confirmation may name in `platforms` (by `id`)."""
+
+    id: str
+    name: str
+    platform_ids: list[str] = Field(default_factory=list)
+
+
+class PlatformList(BaseModel):
+    platforms: list[PlatformOption]
 
 
 class LeaseIn(BaseModel):
@@ -83,8 +106,32 @@ class DecisionIn(BaseModel):
         return self
 
 
+DecisionOutcome = Literal["confirmed", "first_confirmation", "rejected", "escalated"]
+OUTCOME_MESSAGES: dict[str, str] = {
+    "confirmed": "Confirmed: the item goes to the platforms.",
+    "first_confirmation": "Confirmed once, waiting for a second reviewer (threat_to_life items need two).",
+    "rejected": "Rejected.",
+    "escalated": "Escalated: another reviewer decides it from the escalated queue.",
+}
+
+
 class DecisionOut(BaseModel):
     item: Item
+    outcome: DecisionOutcome | None = Field(
+        default=None,
+        description="what your decision did: confirmed (final), first_confirmation (four eyes: confirmed "
+        "once, waiting for a second reviewer), rejected or escalated; null on a retraction",
+    )
+    message: str | None = Field(default=None, description="the outcome in words, for a banner")
+    repeated: bool = Field(
+        default=False,
+        description="true when this decision had already landed under this lease (a retry): nothing was "
+        "counted or recorded twice, and the item is answered as it is",
+    )
+
+    @classmethod
+    def of(cls, item: Item, outcome: DecisionOutcome, *, repeated: bool = False) -> DecisionOut:
+        return cls(item=item, outcome=outcome, message=OUTCOME_MESSAGES[outcome], repeated=repeated)
 
 
 class RetractIn(BaseModel):
@@ -98,11 +145,23 @@ class ItemList(BaseModel):
     next_cursor: str | None = None
 
 
+class TrackRecord(BaseModel):
+    """A flagger's record so far: reports sent, items decided, confirmed, and precision (confirmed
+    / decided; null before any decision)."""
+
+    reports: int = 0
+    decided: int = 0
+    confirmed: int = 0
+    precision: float | None = None
+
+
 class ReportSummary(BaseModel):
     """One report as a reviewer sees it. Every string is data to show as text, never markup or a link."""
 
     report_id: str
     flagger_id: str
+    flagger_name: str | None = Field(default=None, description="the flagger's display name")
+    flagger_record: TrackRecord | None = Field(default=None, description="the flagger's track record")
     received_at: datetime
     category: Category
     priority: Priority
@@ -120,6 +179,7 @@ class HistoryEntry(BaseModel):
     at: datetime
     event: str
     actor: str
+    actor_name: str | None = Field(default=None, description="the actor's display name")
     lease_id: str | None = None
     note: str | None = Field(default=None, description="null once the retention period deleted it")
     detail: dict[str, Any] = Field(default_factory=dict)
@@ -139,6 +199,9 @@ class ItemDetail(Item):
         default_factory=list, description="reviewers who confirmed in this round (four eyes for threat_to_life)"
     )
     confirmations_required: int = 1
+    names: dict[str, str] = Field(
+        default_factory=dict, description="display names of the flaggers and reviewers this item names, by id"
+    )
     outcomes: list[OutcomeOut] = Field(
         default_factory=list, description="what each platform the item was sent to reported doing (the latest)"
     )
