@@ -69,11 +69,12 @@ def run(args: argparse.Namespace) -> int:
             ["from", "to", "count", "median", "p90"],
         )
     )
-    flaggers = [{"flagger": k, **v} for k, v in stats["flaggers"].items()]
-    print("\nflaggers\n" + table(flaggers, ["flagger", "reports", "decided", "confirmed", "precision"]))
-    platforms = [{"platform": k, **v} for k, v in stats["platforms"].items()]
+    # Names first (what a person reads), the id beside them (what the API and the CLI take).
+    flaggers = [{**v, "flagger": v.get("name") or k, "id": k} for k, v in stats["flaggers"].items()]
+    print("\nflaggers\n" + table(flaggers, ["flagger", "id", "reports", "decided", "confirmed", "precision"]))
+    platforms = [{**v, "platform": v.get("name") or k, "id": k} for k, v in stats["platforms"].items()]
     print(
         "\nplatforms\n"
-        + table(platforms, ["platform", "items", "outcomes", "removed", "removal_rate", "deliveries_failed"])
+        + table(platforms, ["platform", "id", "items", "outcomes", "removed", "removal_rate", "deliveries_failed"])
     )
     return 0

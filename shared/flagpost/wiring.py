@@ -222,10 +222,12 @@ def stats_service() -> StatsService:
     from flagpost.domain.models.principal import Role
     from flagpost.services.stats import StatsService
 
-    def platform_names() -> dict[str, str]:
-        return {p.id: p.name for p in principal_store().all() if p.role is Role.PLATFORM}
+    def names() -> dict[str, str]:
+        # Organisations (flaggers, platforms) by name wherever a person reads figures; reviewers,
+        # who are people, never appear in the statistics.
+        return {p.id: p.name for p in principal_store().all() if p.role in (Role.PLATFORM, Role.FLAGGER)}
 
-    return StatsService(stats_store(), QueueIndex(items_table()), names=platform_names)
+    return StatsService(stats_store(), QueueIndex(items_table()), names=names)
 
 
 @lazy

@@ -45,8 +45,16 @@ def test_stats_follow_reports_decisions_and_outcomes(local_aws: InProcessStack) 
     stats = reply.json()
     assert (stats["items"], stats["reports"]) == (3, 4)
     assert stats["by_status"] == {"confirmed": 1, "rejected": 1, "pending": 1}
-    assert stats["flaggers"][a.principal.id] == {"reports": 3, "decided": 2, "confirmed": 1, "precision": 0.5}
+    assert stats["flaggers"][a.principal.id] == {
+        "name": "A",  # organisations by name where a person reads figures
+        "reports": 3,
+        "decided": 2,
+        "confirmed": 1,
+        "precision": 0.5,
+    }
     assert stats["flaggers"][b.principal.id]["precision"] == 1.0
+    assert stats["flaggers"][b.principal.id]["name"] == "B"
+    assert stats["platforms"][telegram.principal.id]["name"] == "Telegram"
     platform = stats["platforms"][telegram.principal.id]
     assert (platform["items"], platform["outcomes"], platform["removed"], platform["removal_rate"]) == (1, 1, 1, 1.0)
     assert stats["time_to_decision"]["count"] == 2

@@ -159,3 +159,20 @@ def test_ctrl_c_in_an_admin_command_is_one_line(
     monkeypatch.setattr(api, "request", interrupted)
     assert main(["stats"]) == 130
     assert capsys.readouterr().err == "flagpost stats: interrupted\n"
+
+
+def test_stats_shows_organisations_by_name_with_their_id_beside(
+    api: FakeAdminApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stats = _stats()
+    stats["flaggers"] = {"fla_1a2b": {"name": "Referral Unit Nord", "reports": 4, "decided": 2, "confirmed": 1,
+                                      "precision": 0.5}}  # fmt: skip
+    stats["platforms"] = {"pla_9z": {"name": "Video Host", "items": 1, "outcomes": 0, "removed": 0,
+                                     "removal_rate": None, "deliveries_failed": 0}}  # fmt: skip
+    api.answers[("GET", "/v1/stats")] = stats
+    assert main(["stats"]) == 0
+    out = capsys.readouterr().out
+    flagger_row = next(line for line in out.splitlines() if "Referral Unit Nord" in line)
+    assert "fla_1a2b" in flagger_row
+    assert flagger_row.index("Referral Unit Nord") < flagger_row.index("fla_1a2b"), "the name comes first"
+    assert any("Video Host" in line and "pla_9z" in line for line in out.splitlines())

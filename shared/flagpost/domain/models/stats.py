@@ -19,6 +19,7 @@ class Durations(BaseModel):
 
 
 class FlaggerStats(BaseModel):
+    name: str | None = Field(default=None, description="the flagger's name (an organisation)")
     reports: int
     decided: int
     confirmed: int
@@ -154,6 +155,7 @@ def build(
         decided = counters.get(f"flagger_decided#{fid}", 0)
         confirmed = counters.get(f"flagger_confirmed#{fid}", 0)
         flaggers[fid] = FlaggerStats(
+            name=(names or {}).get(fid),
             reports=counters.get(f"flagger_reports#{fid}", 0),
             decided=decided,
             confirmed=confirmed,
