@@ -208,7 +208,8 @@ def test_queue_counts_come_from_counters_not_the_queue(desk: Desk, monkeypatch: 
     [
         "https://example.org/find-me",
         "HTTPS://Example.ORG/find-me",
-        "http://www.example.org/find-me#top",
+        "http://www.example.org/find-me#",
+        "https://example.org/find-me#:~:text=abc",  # a text directive; a word fragment (#top) is another page
         "https://example.org/find-me?utm_source=x",
         "hxxps://example[.]org/find-me",
     ],
