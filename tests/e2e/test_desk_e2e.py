@@ -167,7 +167,7 @@ def test_search_by_any_url_form_then_retract(chromium: Any, review_stack: Runnin
         page.keyboard.press("Control+Enter")
         page.wait_for_selector("#message:has-text('is confirmed')")
         for spelling in (
-            f"HTTP://WWW.Example.org/find/{token}#top",
+            f"HTTP://WWW.Example.org/find/{token}#",
             f"hxxps://example[.]org/find/{token}?utm_source=x",
         ):
             page.fill("#search-url", spelling)
