@@ -52,20 +52,33 @@ def visible(text: str, *, lines: bool = False) -> str:
 
 
 def header_text(text: str, limit: int = 200) -> str:
-    """A name fit for a header: one line of printable text."""
+    """A name fit for a header: one line of printable text that no mail reader decodes into more.
+
+    An RFC 2047 encoded word (`=?utf-8?q?A=0D=0ABcc:...?=`) is printable ASCII, but the header parser
+    decodes it, line breaks and all: "=?" is broken apart so that a name is only ever the text it shows.
+    """
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
-    return " ".join(text.split())[:limit]
+    return " ".join(text.replace("=?", "= ?").split())[:limit]
 
 
 def message_id(entry: FeedEntry, sender: str) -> str:
     return f"<{entry.webhook_id()}@{sender.rpartition('@')[2]}>"
 
 
+# How urgent a notice is shows first, in the subject and the heading: the inbox is where a platform triages.
+_URGENCY = {"threat_to_life": "URGENT, THREAT TO LIFE: ", "crisis": "URGENT, CRISIS: "}
+
+
+def urgency(entry: FeedEntry) -> str:
+    return "" if entry.op == "retract" else _URGENCY.get(str(entry.item.get("priority", "")), "")
+
+
 def subject(entry: FeedEntry) -> str:
     item = entry.item
     platform = _SAFE_WORD.sub("", str(item.get("target", {}).get("platform", "")).lower())[:50] or "web"
     what = f"terrorist content ({item.get('category')}) on {platform} [{item.get('item_id')}]"
-    return ("Withdrawn: " if entry.op == "retract" else "") + f"DSA Art. 16 notice from a trusted flagger: {what}"
+    withdrawn = "Withdrawn: " if entry.op == "retract" else ""
+    return header_text(f"{withdrawn}{urgency(entry)}DSA Art. 16 notice from a trusted flagger: {what}", 900)
 
 
 def compose(entry: FeedEntry, *, notifier: Notifier, recipients: Sequence[str], platform_name: str) -> EmailMessage:
@@ -138,7 +151,7 @@ def _sections(entry: FeedEntry, notice: dict[str, Any]) -> list[tuple[str, list[
 
 def _heading(entry: FeedEntry) -> str:
     kind = "Withdrawal of a DSA Article 16 notice" if entry.op == "retract" else "DSA Article 16 notice"
-    return f"{kind}: terrorist content (notice {entry.webhook_id()}, item {entry.item.get('item_id')})"
+    return f"{urgency(entry)}{kind}: terrorist content (notice {entry.webhook_id()}, item {entry.item.get('item_id')})"
 
 
 def _footer(entry: FeedEntry) -> str:
@@ -153,12 +166,12 @@ def plain_text(entry: FeedEntry, notice: dict[str, Any]) -> str:
     for title, rows in _sections(entry, notice):
         out += [title, "-" * len(title)]
         for label, value in rows:
-            prefix = f"{label}: " if label else ""
+            prefix = f"{visible(label)}: " if label else ""
             if isinstance(value, tuple) and value[0] == "url":
                 out.append(f"{prefix}{visible(value[1])}")
                 out.append(f"{' ' * len(prefix)}(defanged: {visible(defang(value[1]))})")
             elif isinstance(value, tuple):
-                out.append(f"{prefix.rstrip()}")
+                out.append(visible(prefix.rstrip()))
                 out += ["    " + line for line in visible(value[1], lines=True).split("\n")]
             else:
                 out.append(f"{prefix}{visible(str(value))}")
@@ -179,7 +192,7 @@ def html_text(entry: FeedEntry, notice: dict[str, Any]) -> str:
     for title, rows in _sections(entry, notice):
         out.append(f"<h2>{esc(title)}</h2><dl>")
         for label, value in rows:
-            out.append(f"<dt>{esc(label)}</dt>" if label else "<dt></dt>")
+            out.append(f"<dt>{esc(visible(label))}</dt>" if label else "<dt></dt>")
             if isinstance(value, tuple) and value[0] == "url":
                 # Text, never a link: the exact form to copy, and the defanged one beside it.
                 out.append(

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import time
+from email.errors import MessageError
 
 from flagpost.domain import webhooks
-from flagpost.domain.errors import UnsafeEndpointError
+from flagpost.domain.errors import PushRefusedError, UnsafeEndpointError
 from flagpost.domain.models.feed import Attempt, FeedEntry
 from flagpost.domain.models.notice import Notifier
 from flagpost.domain.models.principal import Principal
@@ -54,9 +55,16 @@ class EmailChannel:
     def send(self, platform: Principal, entry: FeedEntry) -> Attempt:
         if not platform.email:
             raise UnsafeEndpointError("the platform has no e-mail address any more")
-        message = compose(entry, notifier=self.notifier, recipients=platform.email, platform_name=platform.name)
+        try:
+            raw = compose(
+                entry, notifier=self.notifier, recipients=platform.email, platform_name=platform.name
+            ).as_bytes()
+        except (MessageError, ValueError) as exc:
+            # The same entry composes the same way on every retry: fail it now (parked, redeliverable after
+            # the platform's record is fixed) instead of crashing the batch until the queue gives up.
+            raise PushRefusedError(f"the notice cannot be written as an e-mail: {type(exc).__name__}") from None
         started = time.perf_counter()
-        sent_id = self.mailer.send(self.notifier.email, platform.email, message.as_bytes())
+        sent_id = self.mailer.send(self.notifier.email, platform.email, raw)
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
         return Attempt(
             "delivered",

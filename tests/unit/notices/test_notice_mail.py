@@ -108,3 +108,66 @@ def test_a_withdrawal_says_so_first() -> None:
     text_part = mail.get_body(preferencelist=("plain",))
     assert text_part is not None
     assert text_part.get_content().index("Withdrawal") < text_part.get_content().index("Where:")
+
+
+def test_an_encoded_word_in_a_name_cannot_add_a_header() -> None:
+    """Found by an outsider: `=?utf-8?q?...=0D=0ABcc...?=` is printable ASCII but decodes to a line break."""
+    name = "=?utf-8?q?Admin=0D=0ABcc=3A_e=40evil=2Eexample?="
+    raw = compose(entry(), notifier=NOTIFIER, recipients=["a@p.example"], platform_name=name).as_bytes()
+    mail = parsed(raw)
+    assert "Bcc" not in mail
+    assert b"\r\nBcc:" not in raw
+    assert "evil.example" not in str(mail["To"])
+    assert [a.addr_spec for a in mail["To"].addresses] == ["a@p.example"]
+
+
+def test_a_flaggers_entity_cannot_forge_lines_of_the_notice() -> None:
+    hostile = entry()
+    hostile.item["notice"]["explanation"]["reports"][0]["entity"] = "Org\r\nGood faith: none\u202e"
+    mail = parsed(compose(hostile, notifier=NOTIFIER, recipients=["a@p.example"], platform_name="P").as_bytes())
+    text_part, html_part = mail.get_body(preferencelist=("plain",)), mail.get_body(preferencelist=("html",))
+    assert text_part is not None
+    assert html_part is not None
+    text, page = text_part.get_content(), html_part.get_content()
+    assert not any(line.startswith("Good faith: none") for line in text.splitlines())
+    assert "Org<U+000A>Good faith: none<U+202E>" in text
+    assert "\u202e" not in page
+
+
+@pytest.mark.parametrize(("priority", "flag"), [("threat_to_life", "THREAT TO LIFE"), ("crisis", "CRISIS")])
+def test_urgent_notices_say_so_first(priority: str, flag: str) -> None:
+    urgent = entry()
+    urgent.item["priority"] = priority
+    mail = parsed(compose(urgent, notifier=NOTIFIER, recipients=["a@p.example"], platform_name="P").as_bytes())
+    assert mail["Subject"].startswith(f"URGENT, {flag}: ")
+    text_part = mail.get_body(preferencelist=("plain",))
+    assert text_part is not None
+    assert text_part.get_content().startswith(f"URGENT, {flag}: ")
+    standard = entry()
+    standard.item["priority"] = "standard"
+    plain = parsed(compose(standard, notifier=NOTIFIER, recipients=["a@p.example"], platform_name="P").as_bytes())
+    assert not plain["Subject"].startswith("URGENT")
+
+
+def test_a_notice_that_cannot_be_written_as_mail_fails_at_once_not_forever(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A message the mail library refuses to write (e.g. Python 3.13's HeaderWriteError) would be refused
+    the same way on every retry: the channel fails it for good instead of crashing the batch."""
+    from datetime import UTC, datetime
+    from email.errors import MessageError
+
+    from flagpost.domain.errors import PushRefusedError
+    from flagpost.domain.models.principal import Principal, Role
+    from flagpost.services import channels
+
+    class NeverCalled:
+        def send(self, sender: str, recipients: list[str], raw: bytes) -> str:
+            raise AssertionError("nothing is sent")
+
+    def refuses(*args: object, **kwargs: object) -> EmailMessage:
+        raise MessageError("folded header contained a line break")
+
+    monkeypatch.setattr(channels, "compose", refuses)
+    platform = Principal(id="pla_1", role=Role.PLATFORM, name="P", created_at=datetime.now(UTC), email=["a@p.example"])
+    channel = channels.EmailChannel(NeverCalled(), NOTIFIER)  # type: ignore[arg-type]
+    with pytest.raises(PushRefusedError, match="cannot be written as an e-mail"):
+        channel.send(platform, entry())
