@@ -358,3 +358,39 @@ def test_generated_query_parameters_and_ports_keep_pages_apart(name: str, one: s
 )
 def test_new_facebook_tuples_are_reachable_without_a_url(type_: str, id_: str, url: str) -> None:
     assert normalize_target("facebook", type_, id_) == normalize_url(url)
+
+
+# ------------------------------------------- round five: held-out id parameters (outsider's A3, A7)
+
+
+@pytest.mark.parametrize(
+    ("container", "param"),
+    [
+        ("https://www.tiktok.com/@abc", "modal_id"),  # the web app's overlay: the most shared desktop form
+        ("https://www.tiktok.com/@abc", "share_item_id"),
+        ("https://www.tiktok.com/@abc", "itemId"),  # camelCase of a declared name
+        ("https://www.tiktok.com/@abc", "awemeId"),
+        ("https://www.tiktok.com/@abc", "share_video_id"),
+        ("https://www.instagram.com/abc/", "reel_id"),
+        ("https://www.instagram.com/abc/", "highlight_id"),
+        ("https://www.pinterest.com/abc/", "pinId"),
+        ("https://www.tumblr.com/abc", "postId"),
+        ("https://x.com/abc", "focalTweetId"),
+        ("https://www.facebook.com/groups/123456/", "story_id"),
+        ("https://www.facebook.com/groups/123456/", "permalink_id"),
+        ("https://www.facebook.com/abc", "reel_id"),
+    ],
+)
+def test_a_content_id_in_any_spelling_never_folds_into_its_container(container: str, param: str) -> None:
+    one, two = f"{container}?{param}=7000000000000000001", f"{container}?{param}=7000000000000000002"
+    assert key(one) != key(two), (one, two)
+    assert key(one) != key(container), "the container is another target than the content it selects"
+
+
+def test_declared_id_names_cover_their_other_spellings() -> None:
+    from flagpost.domain.normalize.platforms.base import spellings
+
+    assert spellings(["item_id"]) >= {"item_id", "itemid", "item-id"}
+    assert key("https://www.youtube.com/watch?v=dQw4w9WgXcQ&video_id=aaaaaaaaaaa") != key(
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ&video_id=bbbbbbbbbbb"
+    )

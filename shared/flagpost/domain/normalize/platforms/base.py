@@ -184,6 +184,16 @@ def _unescape_sentence(match: re.Match[str]) -> str:
     return chr(int(match.group(1), 16))
 
 
+def spellings(names: Iterable[str]) -> frozenset[str]:
+    """Every spelling of declared parameter names a site's own code may use (queries compare lower-case):
+    `item_id` is also `itemid`/`itemId` and `item-id`, so a camelCase id cannot slip past a declaration."""
+    out: set[str] = set()
+    for name in names:
+        low = name.lower()
+        out |= {low, low.replace("_", ""), low.replace("_", "-")}
+    return frozenset(out)
+
+
 class Router:
     """The declared path shapes of one host family, matched in order; the first that fits decides.
 
@@ -208,8 +218,8 @@ class Router:
     ) -> None:
         self.decode = decode
         self.routes = tuple(_Compiled(spec, patterns) for spec in routes)
-        everywhere = frozenset(name.lower() for name in specific)
-        content_ids = frozenset(name.lower() for name in ids)
+        everywhere = spellings(specific)
+        content_ids = spellings(ids)
         for compiled in self.routes:
             # One rule for every shape: an id parameter the shape does not read names something else.
             refused = everywhere | (content_ids - {param.lower() for param, _, _ in compiled.query})

@@ -79,7 +79,7 @@ _SPECIFIC = ("comment_id", "reply_comment_id", "event_time_id", "substory_index"
 # legacy `?view=permalink&id=<post>`): a shape that does not read it names another thing (Router `ids`).
 _IDS = (
     "v", "id", "fbid", "story_fbid", "post_id", "multi_permalinks", "highlighted_post_id", "photo_id", "video_id",
-    "post",
+    "post", "story_id", "reel_id", "permalink_id",
 )  # fmt: skip
 # Facebook's share and navigation parameters, stripped from its pages.
 TRACKERS = Trackers(

@@ -98,7 +98,7 @@ ROUTER = Router(
     # apart all the same).
     specific=("comment_id",),
     # A media id in the query (`/<name>/?story_media_id=`) selects one story or post: not the account.
-    ids=("story_media_id", "media_id"),
+    ids=("story_media_id", "media_id", "reel_id", "highlight_id"),
 )  # fmt: skip
 # ig.me/m/<name> opens a chat with the account. Other ig.me paths (/j/<code> channel invites) are pages.
 SHORT_ROUTER = Router(_PATTERNS, [route("/m/{name}", account)])

@@ -35,7 +35,7 @@ TRACKERS = Trackers(
     frozenset(
         {
             "is_from_webapp", "sender_device", "sender_web_id", "web_id", "_r", "_t", "_d", "is_copy_url",
-            "u_code", "preview_pb", "share_app_id", "share_item_id", "share_link_id", "social_sharing",
+            "u_code", "preview_pb", "share_app_id", "share_link_id", "social_sharing",
             "timestamp", "tt_from", "checksum", "enter_from", "enter_method",
         }
     )
@@ -79,7 +79,7 @@ ROUTER = Router(
     # A comment link names the comment, not the video (at worst, a missed merge).
     specific=("comment_id",),
     # An item id in the query (`/@name?item_id=`, share links' `video_id=`) selects one video: a page.
-    ids=("item_id", "video_id", "aweme_id"),
+    ids=("item_id", "video_id", "aweme_id", "modal_id", "share_item_id", "share_video_id"),
 )
 
 

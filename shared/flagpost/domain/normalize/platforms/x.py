@@ -107,7 +107,7 @@ ROUTER = Router(
         ),
     ],
     # A status id in the query (intents read `tweet_id`) is another target than the shape: a page.
-    ids=("tweet_id", "status_id", "status"),
+    ids=("tweet_id", "status_id", "status", "focal_tweet_id"),
 )  # fmt: skip
 # platform.twitter.com/embed/Tweet.html?id=<id>, the embedded-tweet iframe.
 EMBED_ROUTER = Router(_PATTERNS, [route("/embed/Tweet.html", post, query={"id": "post:id"})])

@@ -54,7 +54,7 @@ TRACKERS = Trackers(frozenset({"si", "feature"}))
 # names: `lc=` a comment (watch, shorts, live, embed, /v/, youtu.be alike), `lb=` a community post.
 _SPECIFIC = ("lc", "lb")
 # The parameter that carries a video id (`watch?v=`): on any other shape it names a second video.
-_IDS = ("v",)
+_IDS = ("v", "video_id")
 
 
 # Builders take the router's capture names as parameter names: route("/shorts/{video}", video).
