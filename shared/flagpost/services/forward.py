@@ -10,11 +10,11 @@ attempt and says what it came to:
   unavailable before sending): the job comes back after an exponential backoff with jitter, or the
   endpoint's Retry-After when that is longer. The last allowed attempt, or a round older than the
   age limit, marks it failed.
-A platform whose endpoint gives no answer (a timeout, a refused connection) or answers 5xx, 408 or
-429 trips its circuit breaker (`CircuitBreaker`, shared by every forwarder): while the circuit is
-open its push jobs are deferred at once, without an HTTP attempt and without spending their attempt
-budget, so it holds no forwarder that another platform's pushes need; after a cool-down one probe
-goes through. The age limit still applies: a job older than it is failed when its platform's circuit is open.
+A platform whose endpoint gives no answer (a timeout, a refused connection) trips its circuit breaker
+(`CircuitBreaker`, shared by every forwarder): while the circuit is open its push jobs are deferred
+at once, without an HTTP attempt and without spending their attempt budget, so it holds no forwarder
+that another platform's pushes need; after a cool-down one probe goes through. The age limit still
+applies: a job older than it is failed when its platform's circuit is open.
 The `webhook-id` (and the e-mail's Message-ID) is the entry's, so every retry and redelivery of one
 entry carries the same id. A failed entry is delivered again in a new round by `redeliver` or by
 redriving its parked job; each channel is retried and redelivered on its own.
@@ -163,13 +163,8 @@ class Forwarder:
                 return self._settle(entry, attempt, failure, "failed")
             self.feed.record_attempt(entry, attempt, failure, None)
             raise RetryLaterError(str(exc), self._backoff(attempt)) from None
-        if self.breaker is not None and entry.channel == "push":
-            if sent.outcome == "retry":
-                # A 5xx, 408 or 429 is an endpoint that is not taking pushes either, and a slow one holds a
-                # forwarder as long as silence does: it counts towards the circuit like no answer.
-                self.breaker.failed(entry.platform_id, self.clock())
-            elif admission.failing:
-                self.breaker.succeeded(entry.platform_id)  # it took the push or refused it: closed again
+        if admission.failing and self.breaker is not None:
+            self.breaker.succeeded(entry.platform_id)  # it answered: closed again
         if sent.outcome == "delivered":
             metrics.add_metric(name="DeliveriesOk", unit="Count", value=1)
             self.feed.record_attempt(entry, attempt, sent.log, "delivered")
