@@ -33,7 +33,7 @@ def _rows(only: str, tmp_path: Path) -> list[dict[str, object]]:
 
 def test_e2e_bench_quick(tmp_path: Path) -> None:
     rows = _rows("e2e", tmp_path)
-    assert [r["unit"] for r in rows] == ["reports/s", "reports/s", "x"]
+    assert [r["unit"] for r in rows] == ["reports/s", "reports/s", "x", "s"]
     e2e, floor = rows[0]["detail"], rows[1]["detail"]
     assert isinstance(e2e, dict)
     assert isinstance(floor, dict)

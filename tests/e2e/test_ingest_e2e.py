@@ -171,16 +171,18 @@ def test_flagpost_submit_sends_resumes_and_summarises(local_stack: RunningStack,
         "--no-progress",
     ]
     first = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, cwd=REPO)
-    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.returncode == 1, "a line was invalid and one unreadable: " + first.stdout + first.stderr
     summary = json.loads(first.stdout.splitlines()[0])
-    assert summary == {"batches": 2, "new": 148, "duplicate": 0, "invalid": 1, "unreadable": 1, "failed_batches": 0}
+    assert summary == {
+        "batches": 2, "new": 148, "duplicate": 0, "invalid": 1, "unreadable": 1, "failed_batches": 0, "already_sent": 0
+    }  # fmt: skip
     assert "line 11: invalid: category" in first.stdout
     assert "line 21: unreadable" in first.stdout
 
     # Interrupted runs resume from the state file; without it, stable webhook-ids make the server replay.
     (tmp_path / "reports.jsonl.flagpost-state.json").unlink()
     second = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, cwd=REPO)
-    assert second.returncode == 0, second.stdout + second.stderr
+    assert second.returncode == 1, second.stdout + second.stderr
     assert json.loads(second.stdout.splitlines()[0]) == summary, "replayed, not submitted twice"
 
 
@@ -210,4 +212,4 @@ def test_submit_reports_a_refused_batch_and_exits_non_zero(local_stack: RunningS
         cwd=REPO,
     )
     assert done.returncode == 1
-    assert "batch 0: not accepted: 401" in done.stdout
+    assert "batch 0: not accepted: lines 1-1: 401" in done.stdout

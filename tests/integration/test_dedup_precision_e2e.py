@@ -109,7 +109,9 @@ def test_a_second_playlist_is_reviewed_after_the_first_was_confirmed(desk: Desk)
     assert entry["item"]["item_id"] == first["item_id"]
     delivered = json.dumps(entry)
     assert f"https://www.youtube.com/playlist?list={PLAYLIST_A}" in delivered
-    assert "videoseries" not in delivered
+    # The notice quotes every URL form reported (DSA Art. 16(2)(b)), the embed link included; what
+    # must never appear is `videoseries` read as an id, or a watch URL made of it.
+    assert '"videoseries"' not in delivered
     assert "watch?v=" not in delivered
 
 

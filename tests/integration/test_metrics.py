@@ -70,7 +70,7 @@ def emitted(
     capsys.readouterr()
     reports = [
         {"url": "https://example.org/a", "category": "incitement", "description": "x"},
-        {"url": "https://EXAMPLE.org/a#again", "category": "incitement", "description": "x"},
+        {"url": "https://EXAMPLE.org/a?utm_source=again", "category": "incitement", "description": "x"},
         {"url": "https://example.net/b", "category": "incitement", "description": "x"},
         {"url": "https://example.com/c", "category": "incitement", "description": "x"},
         {"url": "https://example.com/d", "category": "incitement", "description": "x"},
