@@ -315,6 +315,8 @@ labels = st.text(string.ascii_lowercase, min_size=3, max_size=10)
        fragment_text, fragment_text)  # fmt: skip
 def test_word_like_fragments_are_identity_on_any_host(label: str, path: str, one: str, other: str) -> None:
     assume(one != other)
+    # A link ending in an ellipsis was cut short and is refused (`truncated`): not a fragment's case.
+    assume(not one.endswith("..") and not other.endswith(".."))
     base = f"https://{label}.example.org{path}"
     first = normalize_url(f"{base}#{one}")
     assert first.dedup_key != key(f"{base}#{other}")
