@@ -50,7 +50,8 @@ def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
         assert "abuse@example.org" in out
         # 4: the YouTube video's notice went out by e-mail too, and is in the outbox
         assert re.search(
-            r"Subject: DSA Art\. 16 notice from a trusted flagger: terrorist content \(incitement\) on youtube",
+            r"Subject: URGENT, CRISIS: DSA Art\. 16 notice from a trusted flagger: "
+            r"terrorist content \(incitement\) on youtube",
             out,
             re.M,
         ), out
