@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from test_review_e2e import Console, call, chromium, drain, submit  # type: ignore[import-not-found]
+from waiting import wait_until  # type: ignore[import-not-found]
 
 from flagpost_local.process import RunningStack
 
@@ -166,6 +167,10 @@ def test_search_by_any_url_form_then_retract(chromium: Any, review_stack: Runnin
         page.keyboard.press("c")
         page.keyboard.press("Control+Enter")
         page.wait_for_selector("#message:has-text('is confirmed')")
+        page.fill("#search-url", "not a link at all")
+        page.click("#search-form button[type=submit]")
+        page.wait_for_selector("#results li.warn")
+        assert "searching" not in str(page.text_content("#results")), "a refused search does not stay 'searching'"
         for spelling in (
             f"HTTP://WWW.Example.org/find/{token}#",
             f"hxxps://example[.]org/find/{token}?utm_source=x",
@@ -178,6 +183,11 @@ def test_search_by_any_url_form_then_retract(chromium: Any, review_stack: Runnin
         assert page.text_content("#v-status") == "confirmed"
         page.fill("#retract-reason", "appeal upheld")
         page.click("#retract")
+        page.wait_for_selector("#message:has-text('Press Retract again to confirm')")
+        assert call(review_stack, "GET", f"/v1/review/items/{item_id}").json()["status"] == "confirmed", (
+            "one press of Retract withdraws nothing"
+        )
+        page.click("#retract")
         page.wait_for_selector("#message:has-text('Retracted')")
         page.wait_for_selector("#v-status:has-text('retracted')")
         assert "retracted" in str(page.text_content("#v-history"))
@@ -186,3 +196,52 @@ def test_search_by_any_url_form_then_retract(chromium: Any, review_stack: Runnin
         console.assert_stayed_on_loopback()
     finally:
         console.close()
+
+
+def test_a_rejection_after_a_first_confirmation_goes_to_a_third_reviewer(
+    chromium: Any, review_stack: RunningStack
+) -> None:
+    """Four eyes cut both ways: the second reviewer's rejection is not final, the console says so, and
+    the escalated item says why; neither reviewer can claim it again, and "Claim next" says why."""
+    drain(review_stack)
+    item_id = submit(review_stack, f"https://example.org/desk/{uuid.uuid4().hex}", priority="threat_to_life")
+    first = Console(chromium, review_stack, reviewer=0)
+    try:
+        assert first.claim_next() == item_id
+        first.page.keyboard.press("c")
+        first.page.keyboard.press("Control+Enter")
+        first.page.wait_for_selector("#message:has-text('Confirmed once')")
+    finally:
+        first.close()
+    second = Console(chromium, review_stack, reviewer=1)
+    try:
+        page = second.page
+        assert second.claim_next() == item_id
+        page.keyboard.press("r")
+        page.select_option("#reason", "not_terrorist_content")
+        page.fill("#note", "news footage, not propaganda")
+        page.keyboard.press("Control+Enter")
+        page.wait_for_selector("#message:has-text('third reviewer')")
+        assert page.text_content("#f-status") == "escalated"
+        assert str(page.text_content("#f-confirmations")).startswith("1 of 2"), "the confirmation is not hidden"
+        why = str(page.text_content("#f-why"))
+        for said in ("disputed by Reviewer B", "not terrorist content", "after Reviewer A confirmed once"):
+            assert said in why, why
+        assert "news footage, not propaganda" in why
+        shot(second, "disputed-item")
+        wait_until(
+            lambda: any(
+                q["queue"] == "escalated" and q["waiting"] >= 1
+                for q in call(review_stack, "GET", "/v1/review/queue").json()["queues"]
+            ),
+            interval_s=0.2,
+            what="the escalated queue's count",
+        )
+        page.select_option("#queue", "escalated")
+        page.evaluate("document.activeElement.blur()")
+        page.keyboard.press("n")
+        page.wait_for_selector("#message:has-text('Nothing you can claim in the escalated queue')")
+        assert "its 1 waiting item needs another reviewer" in str(page.text_content("#message"))
+        shot(second, "disputed")
+    finally:
+        second.close()

@@ -69,7 +69,7 @@ class Desk:
         return cls(
             stack=stack,
             flaggers=[principals.create(Role.FLAGGER, f"Flagger {n}") for n in range(2)],
-            reviewers=[principals.create(Role.REVIEWER, f"Reviewer {n}") for n in range(2)],
+            reviewers=[principals.create(Role.REVIEWER, f"Reviewer {n}") for n in range(3)],
             others={
                 role.value: principals.create(role, f"A {role.value}")
                 for role in (Role.FLAGGER, Role.PLATFORM, Role.ADMIN)
@@ -423,6 +423,49 @@ def test_threat_to_life_needs_two_different_reviewers(desk: Desk) -> None:
     assert [d["reviewer_id"] for d in final.json()["item"]["decisions"]] == [desk.rid(0), desk.rid(1)]
     events = [h["event"] for h in history(desk, item_id)]
     assert events == ["created", "claimed", "first_confirmation", "claimed", "confirmed"]
+
+
+@pytest.mark.parametrize("third", ["confirm", "reject"])
+def test_a_rejection_of_an_item_a_colleague_confirmed_goes_to_a_third_reviewer(desk: Desk, third: str) -> None:
+    """Four eyes cut both ways: after a first confirmation, one reviewer's rejection does not overturn it
+    (and the confirmation is not hidden); a third reviewer decides from the escalated queue."""
+    item_id = desk.item("disputed", priority="threat_to_life")
+    first = desk.claim(0).json()
+    assert desk.decide(item_id, first["lease"]["lease_id"], "confirm").json()["outcome"] == "first_confirmation"
+    second = desk.claim(1).json()
+    assert second["item"]["item_id"] == item_id
+    rejection = {"reason": "not_terrorist_content", "note": "reads as news reporting"}
+    reply = desk.decide(item_id, second["lease"]["lease_id"], "reject", reviewer=1, **rejection)
+    assert reply.status == 200
+    body = reply.json()
+    assert body["outcome"] == "disputed"
+    assert "third reviewer" in body["message"]
+    assert (body["item"]["status"], body["item"]["queue"]) == ("escalated", "escalated")
+    retry = desk.decide(item_id, second["lease"]["lease_id"], "reject", reviewer=1, **rejection).json()
+    assert (retry["outcome"], retry["repeated"]) == ("disputed", True)
+    detail = desk.call("GET", f"/v1/review/items/{item_id}", reviewer=2).json()
+    assert detail["confirmations"] == [desk.rid(0)], "the first confirmation still counts"
+    disputed = [h for h in detail["history"] if h["event"] == "disputed"]
+    assert disputed[0]["detail"]["disputes"] == [desk.rid(0)]
+    assert disputed[0]["detail"]["reason"] == "not_terrorist_content"
+    # Neither of the two who disagree decides it: the one who confirmed, nor the one who rejected.
+    assert desk.claim(0, "escalated").status == 204
+    assert desk.claim(1, "escalated").status == 204
+    senior = desk.claim(2, "escalated").json()
+    assert senior["item"]["item_id"] == item_id
+    extra = {"reason": "insufficient_evidence"} if third == "reject" else {}
+    final = desk.decide(item_id, senior["lease"]["lease_id"], third, reviewer=2, **extra).json()
+    assert final["outcome"] == ("confirmed" if third == "confirm" else "rejected")
+    assert final["item"]["status"] == final["outcome"]
+    events = [h["event"] for h in history(desk, item_id)]
+    assert events == ["created", "claimed", "first_confirmation", "claimed", "disputed", "claimed", final["outcome"]]
+
+
+def test_a_rejection_without_a_prior_confirmation_is_final(desk: Desk) -> None:
+    item_id = desk.item("plain-reject", priority="threat_to_life")
+    lease_id = desk.claim(0).json()["lease"]["lease_id"]
+    reply = desk.decide(item_id, lease_id, "reject", reason="out_of_scope").json()
+    assert (reply["outcome"], reply["item"]["status"]) == ("rejected", "rejected")
 
 
 def test_priority_raised_to_threat_to_life_under_a_lease_needs_four_eyes(desk: Desk) -> None:

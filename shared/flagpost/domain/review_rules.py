@@ -90,6 +90,20 @@ def plan_decision(
         return _confirm(record, reviewer_id, decision, prior, base, detail, now)
     if decision.decision == "reject":
         detail["reason"] = decision.reason.value if decision.reason else None
+        disputed = sorted(prior - {reviewer_id})
+        if disputed and record.queue != QUEUE_ESCALATED:
+            # Four eyes cut both ways: a colleague confirmed this item, so one reviewer's rejection does
+            # not overturn it. The disagreement goes to a third reviewer (the escalated queue), who decides
+            # with the confirmation still counted; neither of the two may decide it again.
+            detail["disputes"] = disputed
+            return ItemChange(
+                **base,
+                event="disputed",
+                detail=detail,
+                status=ItemStatus.ESCALATED,
+                queue=QUEUE_ESCALATED,
+                escalated_by=reviewer_id,
+            )
         return ItemChange(
             **base,
             event="rejected",

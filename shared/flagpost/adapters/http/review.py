@@ -99,7 +99,9 @@ def lease(item_id: ItemId, body: LeaseIn, reviewer: deps.Reviewer, desk: Desk) -
     summary="Confirm, reject (with a reason) or escalate the item you hold the lease on",
     description="409 when the lease is not held (the problem's `code` says which: lease_expired, "
     "lease_taken, lease_released, already_decided, escalated_by_you) or the item is decided. threat_to_life "
-    "items need confirmations from two different reviewers (`outcome` first_confirmation after the first). "
+    "items need confirmations from two different reviewers (`outcome` first_confirmation after the first); "
+    "rejecting an item a colleague confirmed once sends it to the escalated queue for a third reviewer "
+    "(`outcome` disputed). "
     "Sending the same decision again under the same lease (a retry) answers what landed, `repeated` true.",
     tags=TAGS,
     security=BEARER_SECURITY,

@@ -106,12 +106,14 @@ class DecisionIn(BaseModel):
         return self
 
 
-DecisionOutcome = Literal["confirmed", "first_confirmation", "rejected", "escalated"]
+DecisionOutcome = Literal["confirmed", "first_confirmation", "rejected", "escalated", "disputed"]
 OUTCOME_MESSAGES: dict[str, str] = {
     "confirmed": "Confirmed: the item goes to the platforms.",
     "first_confirmation": "Confirmed once, waiting for a second reviewer (threat_to_life items need two).",
     "rejected": "Rejected.",
     "escalated": "Escalated: another reviewer decides it from the escalated queue.",
+    "disputed": "Not rejected: a colleague confirmed this item, so your rejection sends it to a third reviewer "
+    "(escalated queue), who decides with both views.",
 }
 
 
@@ -120,7 +122,8 @@ class DecisionOut(BaseModel):
     outcome: DecisionOutcome | None = Field(
         default=None,
         description="what your decision did: confirmed (final), first_confirmation (four eyes: confirmed "
-        "once, waiting for a second reviewer), rejected or escalated; null on a retraction",
+        "once, waiting for a second reviewer), rejected, escalated, or disputed (a rejection of an item a "
+        "colleague confirmed once: it went to the escalated queue for a third reviewer); null on a retraction",
     )
     message: str | None = Field(default=None, description="the outcome in words, for a banner")
     repeated: bool = Field(
