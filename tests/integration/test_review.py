@@ -510,7 +510,8 @@ def test_item_detail_shows_reports_descriptions_and_full_history(desk: Desk) -> 
     assert detail["reports"][0]["description"] == "<b>why</b> detail"
     assert detail["reports"][0]["external_id"] == "ref-1"
     assert detail["reports"][0]["url"] == "https://example.org/detail"
-    assert [h["event"] for h in detail["history"]] == ["created", "claimed", "rejected"]
+    # The second report (crisis) raised the priority: the history says so, by whom and from what.
+    assert [h["event"] for h in detail["history"]] == ["created", "priority_raised", "claimed", "rejected"]
     rejected = detail["history"][-1]
     assert rejected["lease_id"] == lease_id
     assert rejected["note"] == "not ours"
