@@ -345,6 +345,25 @@ def test_corroboration_raises_priority_and_pulls_the_deadline_in(flagger: Flagge
     assert item_record(flagger.stack, first["item_id"])["priority"] == "threat_to_life", "never lowered"
 
 
+def test_a_later_report_that_raises_the_priority_is_in_the_history(flagger: Flagger, other_flagger: Flagger) -> None:
+    """Reviewers see why an item became urgent: who raised it, from what to what, and the new deadline."""
+    item_id = flagger.submit([report()]).json()["results"][0]["item_id"]
+    other_flagger.submit([report(priority="crisis")])
+    flagger.submit([report(priority="standard")])  # no raise: nothing to tell
+    got = flagger.stack.client("dynamodb").query(
+        TableName=flagger.stack.stack.physical("ItemsTable"),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :h)",
+        ExpressionAttributeValues={":pk": {"S": f"ITEM#{item_id}"}, ":h": {"S": "HIST#"}},
+    )
+    events = [(h["event"]["S"], h["actor"]["S"]) for h in got["Items"]]
+    assert sorted(events) == sorted([("created", flagger.id), ("priority_raised", other_flagger.id)]), events
+    raised = next(h for h in got["Items"] if h["event"]["S"] == "priority_raised")
+    text = json.dumps(raised["detail"])
+    assert '"standard"' in text
+    assert '"crisis"' in text
+    assert item_record(flagger.stack, item_id)["due_at"][:19] in text, "the new deadline"
+
+
 def _set_status(stack: InProcessStack, item_id: str, status: str) -> None:
     stack.client("dynamodb").update_item(
         TableName=stack.stack.physical("ItemsTable"),

@@ -178,6 +178,13 @@ class DynamoItemStore:
             if update.reopened_from is not None:
                 detail = {"from": update.reopened_from.value}
                 plan.actions.append(self._history(item_id, now, "reopened", flagger_id, detail))
+            elif update.priority is not None:
+                # A later report made it more urgent: reviewers see who raised it, from what, and the new deadline.
+                raised = {
+                    "priority": {"from": stored.priority.value, "to": update.priority.value},
+                    "due_at": update.due_at,
+                }
+                plan.actions.append(self._history(item_id, now, "priority_raised", flagger_id, raised))
             status = update.status or stored.status
             statuses = [DUPLICATE] * len(reports)
         for report, landed_status in zip(reports, statuses, strict=True):
