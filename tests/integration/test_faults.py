@@ -262,7 +262,7 @@ def test_ten_thousand_reports_with_a_fifth_of_dynamodb_calls_throttled_are_each_
         assert [r["landed_status"] for r in mine].count("new") == 1, item_id
         assert item["priority"] == Priority.highest(*(Priority(r["priority"]) for r in mine)).value, item_id
         assert (item["status"], item["queue"]) == ("pending", "default"), "awaiting review"
-        assert [h["event"] for h in history[item_id]] == ["created"], item_id
+        assert_history_is_created_then_raises(history[item_id], item["priority"], item_id)
     assert set(history) == set(items)
 
     # The answer of every webhook is still the one a replay gets (nothing re-landed meanwhile), later,
@@ -283,6 +283,25 @@ def test_ten_thousand_reports_with_a_fifth_of_dynamodb_calls_throttled_are_each_
         assert replay.json() == sender.final[webhook_id]
     assert len(stored(local_aws, "ItemsTable")) == len(records)
     print(f"accounting: checked in {time.perf_counter() - checking:.1f} s")
+
+
+def assert_history_is_created_then_raises(entries: list[dict[str, Any]], priority: str, item_id: str) -> None:
+    """One `created`, then one `priority_raised` per raise, chained from the created priority up to the
+    item's (a retried landing neither repeats nor loses one)."""
+    events = Counter(h["event"] for h in entries)
+    assert events["created"] == 1, (item_id, events)
+    assert set(events) <= {"created", "priority_raised"}, (item_id, events)
+    created = next(h for h in entries if h["event"] == "created")
+    raises = sorted(
+        (h["detail"]["priority"] for h in entries if h["event"] == "priority_raised"),
+        key=lambda step: -Priority(step["from"]).rank,  # rank 0 is the most urgent
+    )
+    level = created["detail"]["priority"]
+    for step in raises:
+        assert step["from"] == level, (item_id, raises)
+        assert Priority(step["to"]).rank < Priority(level).rank, (item_id, raises)
+        level = step["to"]
+    assert level == priority, (item_id, created, raises)
 
 
 # ------------------------------------------------------------ ingest, one fault at a time
