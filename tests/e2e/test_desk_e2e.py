@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,12 @@ SLOW_FETCH = """
     const counted = call !== "GET /v1/review/queue";
     if (counted) { f.now += 1; f.max = Math.max(f.max, f.now); }
     f.sent.push(call);
-    try { await new Promise((r) => setTimeout(r, 400)); return await real(path, init); }
+    try {
+      // While a test holds the server (window.__hold), calls wait: what the page shows meanwhile is checked.
+      while (window.__hold) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 400));
+      return await real(path, init);
+    }
     finally { if (counted) f.now -= 1; }
   };
 })();
@@ -74,6 +80,7 @@ def test_claim_while_holding_keeps_the_held_item_and_the_note(chromium: Any, rev
 def test_a_slow_server_gets_one_request_at_a_time(chromium: Any, review_stack: RunningStack) -> None:
     drain(review_stack)
     item_id = submit(review_stack, f"https://example.org/desk/{uuid.uuid4().hex}")
+    following = submit(review_stack, f"https://example.org/desk/{uuid.uuid4().hex}")
     console = Console(chromium, review_stack)
     try:
         page = console.page
@@ -99,6 +106,13 @@ def test_a_slow_server_gets_one_request_at_a_time(chromium: Any, review_stack: R
         detail = call(review_stack, "GET", f"/v1/review/items/{item_id}").json()
         assert [h["event"] for h in detail["history"]] == ["created", "claimed", "rejected"]
         shot(console, "slow-server-rejected")
+        # The next claim, held in flight: the decided item is off the screen and the banner says why.
+        page.evaluate("window.__hold = true")
+        page.keyboard.press("n")
+        page.wait_for_selector("#message:has-text('Claiming the next item')")
+        assert page.is_hidden("#item"), "a decided item does not stay up while the next claim runs"
+        page.evaluate("window.__hold = false")
+        page.wait_for_selector(f"#f-item:has-text('{following}')")
     finally:
         console.close()
 
@@ -245,3 +259,31 @@ def test_a_rejection_after_a_first_confirmation_goes_to_a_third_reviewer(
         shot(second, "disputed")
     finally:
         second.close()
+
+
+def test_the_owning_platform_is_marked_and_the_lease_warns_two_minutes_ahead(
+    chromium: Any, review_stack: RunningStack
+) -> None:
+    drain(review_stack)
+    item_id = submit(review_stack, f"https://www.youtube.com/watch?v={uuid.uuid4().hex[:11]}")
+    console = Console(chromium, review_stack)
+    try:
+        page = console.page
+        page.clock.install()  # the page's clock, moved below; time flows as usual until then
+        assert console.claim_next() == item_id
+        page.keyboard.press("c")
+        owner = page.locator("#platforms label", has_text="Demo YouTube")
+        owner.locator(".routed").wait_for()
+        assert owner.locator("input").is_disabled(), "the platform that owns the target receives it anyway"
+        assert "receives it already" in str(owner.text_content())
+        other = page.locator("#platforms label", has_text="Demo Telegram")
+        assert other.locator("input").is_enabled()
+        assert other.locator(".routed").count() == 0
+        assert "press w to renew" not in str(page.text_content("#message"))
+        lease = call(review_stack, "GET", "/v1/review/leases").json()["leases"][0]["lease"]
+        page.clock.set_system_time(datetime.fromisoformat(lease["expires_at"]) - timedelta(seconds=90))
+        page.wait_for_selector("#message:has-text('press w to renew')")
+        assert "warn" in str(page.get_attribute("#f-lease-left", "class"))
+        shot(console, "lease-warning")
+    finally:
+        console.close()
