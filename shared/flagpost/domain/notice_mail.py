@@ -32,14 +32,52 @@ _HOST = re.compile(r"^([a-z][a-z0-9+.-]*://)?([^/?#]*)(.*)$", re.I | re.S)
 _SAFE_WORD = re.compile(r"[^a-z0-9_.-]")
 
 
+# What a mail client's linkifier turns into a link inside a longer text: a scheme's `://` and the host
+# after it, a `www.` host, and a bare host name ending in a letters-only label (`evil.example/x`).
+_LINKABLE = re.compile(
+    r"""(?ix)
+    (?:\b[a-z][a-z0-9+.-]*:)?//[^\s/?#&<>"'()\[\]]*     # scheme://host, or //host
+    | \bwww\.[^\s/?#&<>"'()]*                            # www.host
+    | (?<![\w@.\[-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,63}\b(?![\w@-])   # bare.host
+    """
+)
+_BARE_DOT = re.compile(r"(?<!\[)\.(?!\])")
+
+
+def _defang_link(token: str) -> str:
+    """One linkable token: its scheme defanged (`hxxps`), every dot of its host bracketed."""
+    token = _SCHEME.sub(lambda m: m.group(1).lower() + "xxp" + (m.group(2) or "")[1:], token, count=1)
+    return _BARE_DOT.sub("[.]", token)
+
+
 def defang(url: str) -> str:
-    """`https://t.me/x` -> `hxxps://t[.]me/x`: the form that no client turns into a link."""
+    """`https://t.me/x` -> `hxxps://t[.]me/x`: the form that no client turns into a link. A URL inside
+    the path or query (`?u=https://evil.example/`) and a scheme-relative `//host` are defanged too;
+    the path's own dots stay (`/p.q`)."""
     url = _SCHEME.sub(lambda m: m.group(1).lower() + "xxp" + (m.group(2) or "")[1:], url, count=1)
     match = _HOST.match(url)
     if match is None:
         return url.replace(".", "[.]")
     scheme, host, rest = match.groups()
-    return (scheme or "") + re.sub(r"(?<!\[)\.(?!\])", "[.]", host) + rest
+    if not scheme and not host and rest.startswith("//"):  # scheme-relative: //host/path
+        host, rest = re.match(r"//([^/?#]*)(.*)", rest, re.S).groups()  # type: ignore[union-attr]
+        scheme = "//"
+    return (scheme or "") + _BARE_DOT.sub("[.]", host) + _defang_nested(rest)
+
+
+def _defang_nested(rest: str) -> str:
+    """Links inside a URL's path or query (`scheme://host`, `//host`, `www.host`), not its own path's dots."""
+    return re.sub(
+        r"(?i)(?:\b[a-z][a-z0-9+.-]*:)?//[^\s/?#&<>\"']*|\bwww\.[^\s/?#&<>\"']*",
+        lambda m: _defang_link(m.group(0)),
+        rest,
+    )
+
+
+def defang_text(text: str) -> str:
+    """Every link a mail client would make in free text (a report's description, a flagger's entity)
+    shown defanged; the exact text is in the notice's JSON attachment."""
+    return _LINKABLE.sub(lambda m: _defang_link(m.group(0)), text)
 
 
 def visible(text: str, *, lines: bool = False) -> str:
@@ -128,9 +166,10 @@ def _sections(entry: FeedEntry, notice: dict[str, Any]) -> list[tuple[str, list[
         ("Reports", str(explanation.get("report_count", item.get("report_count", "")))),
     ]
     for report in explanation.get("reports", []):
-        label = " ".join(str(report[k]) for k in ("received_at", "language", "entity") if report.get(k))
+        label = defang_text(" ".join(str(report[k]) for k in ("received_at", "language", "entity") if report.get(k)))
         text = report.get("description")
-        why.append((f"Report of {label}", ("quote", text if text is not None else "(text no longer kept)")))
+        quote = defang_text(text) if text is not None else "(text no longer kept)"
+        why.append((f"Report of {label}", ("quote", quote)))
     sender: list[tuple[str, Any]] = [
         ("Notifier", f"{notifier.get('name', '')} <{notifier.get('email', '')}>"),
         ("Trusted flagger", notice.get("trusted_flagger", "")),

@@ -51,6 +51,10 @@ def parsed(raw: bytes) -> EmailMessage:
         ("http://a.b.example/p.q", "hxxp://a[.]b[.]example/p.q"),
         ("hxxps://t[.]me/x", "hxxps://t[.]me/x"),
         ("t.me/x", "t[.]me/x"),
+        ("//evil.example/x", "//evil[.]example/x"),
+        ("https://a.example/r?u=https://evil.example/x", "hxxps://a[.]example/r?u=hxxps://evil[.]example/x"),
+        ("https://a.example/r?next=//evil.example/", "hxxps://a[.]example/r?next=//evil[.]example/"),
+        ("https://a.example/?next=www.b.example&x=1", "hxxps://a[.]example/?next=www[.]b[.]example&x=1"),
     ],
 )
 def test_defanged_forms_are_never_links(url: str, safe: str) -> None:
@@ -171,3 +175,25 @@ def test_a_notice_that_cannot_be_written_as_mail_fails_at_once_not_forever(monke
     channel = channels.EmailChannel(NeverCalled(), NOTIFIER)  # type: ignore[arg-type]
     with pytest.raises(PushRefusedError, match="cannot be written as an e-mail"):
         channel.send(platform, entry())
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["https://evil2.example/x", "http://evil2.example", "www.evil2.example/a", "evil2.example/p", "//evil2.example/"],
+)
+def test_links_inside_a_description_or_entity_are_shown_defanged(link: str) -> None:
+    """A mail client links URLs in plain text by itself: none in a flagger's text reaches it whole."""
+    text_in = f"see {link} (mirror)"
+    notice_entry = entry(description=text_in)
+    notice_entry.item["notice"]["explanation"]["reports"][0]["entity"] = f"Channel at {link}"
+    mail = parsed(compose(notice_entry, notifier=NOTIFIER, recipients=["a@p.example"], platform_name="P").as_bytes())
+    html_part = mail.get_body(preferencelist=("html",))
+    text_part = mail.get_body(preferencelist=("plain",))
+    assert html_part is not None
+    assert text_part is not None
+    for part in (html_part.get_content(), text_part.get_content()):
+        assert "evil2.example" not in part
+        assert part.count("evil2[.]example") == 2, "the description's and the entity's link, defanged"
+    (attachment,) = list(mail.iter_attachments())
+    kept = json.loads(attachment.get_content())["item"]["notice"]["explanation"]["reports"][0]
+    assert kept["description"] == text_in, "the exact text stays in the attachment"
