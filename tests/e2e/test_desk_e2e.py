@@ -287,3 +287,33 @@ def test_the_owning_platform_is_marked_and_the_lease_warns_two_minutes_ahead(
         shot(console, "lease-warning")
     finally:
         console.close()
+
+
+def test_keys_never_act_on_a_held_item_out_of_sight(chromium: Any, review_stack: RunningStack) -> None:
+    """At 390 px the read-only view of another item fills the screen: the first key press brings the held
+    item back into view instead of deciding it unseen."""
+    drain(review_stack)
+    held = submit(review_stack, f"https://example.org/desk/{uuid.uuid4().hex}", priority="threat_to_life")
+    other = submit(review_stack, f"https://example.org/desk/{uuid.uuid4().hex}")
+    console = Console(chromium, review_stack)
+    try:
+        page = console.page
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert console.claim_next() == held
+        page.select_option("#browse-status", "pending")
+        page.click("#browse-go")
+        page.click(f"#results button:has-text('{other}')")
+        page.wait_for_selector(f"#v-item:has-text('{other}')")
+        page.wait_for_function("document.getElementById('item').getBoundingClientRect().bottom <= 0")
+        page.evaluate("document.activeElement.blur()")
+        page.keyboard.press("c")
+        page.wait_for_selector("#message:has-text('is back in view')")
+        assert page.evaluate("document.querySelector('input[name=decision]:checked')") is None, "nothing chosen"
+        page.keyboard.press("Control+Enter")
+        assert sum(url.endswith("/decision") for url in console.requests) == 0, "nothing decided unseen"
+        page.keyboard.press("c")
+        assert page.evaluate("document.querySelector('input[name=decision]:checked').value") == "confirm"
+        assert page.inner_text("#v-item") == other, "the id is shown as it is (no upper case)"
+        shot(console, "held-back-in-view")
+    finally:
+        console.close()

@@ -112,7 +112,9 @@ def test_claim_confirm_with_four_eyes_then_retract_over_http(stack: RunningStack
     assert (
         decide(stack, ttl, second["lease"]["lease_id"], "reject", reviewer=1, reason="out_of_scope").status_code == 409
     )
-    retracted = call(stack, "POST", f"/v1/review/items/{ttl}/retract", {"reason": "appeal upheld"})
+    asked = call(stack, "POST", f"/v1/review/items/{ttl}/retract", {"reason": "appeal upheld"}).json()
+    assert (asked["outcome"], asked["item"]["status"]) == ("retraction_requested", "confirmed"), "two confirmed it"
+    retracted = call(stack, "POST", f"/v1/review/items/{ttl}/retract", {"reason": "agreed"}, reviewer=1)
     assert retracted.json()["item"]["status"] == "retracted"
     detail = call(stack, "GET", f"/v1/review/items/{ttl}").json()
     assert [h["event"] for h in detail["history"]] == [
@@ -121,6 +123,7 @@ def test_claim_confirm_with_four_eyes_then_retract_over_http(stack: RunningStack
         "first_confirmation",
         "claimed",
         "confirmed",
+        "retraction_requested",
         "retracted",
     ]
     assert detail["reports"][0]["description"] == HOSTILE

@@ -461,6 +461,112 @@ def test_a_rejection_of_an_item_a_colleague_confirmed_goes_to_a_third_reviewer(d
     assert events == ["created", "claimed", "first_confirmation", "claimed", "disputed", "claimed", final["outcome"]]
 
 
+def test_a_rejection_against_a_confirmation_in_the_escalated_queue_is_disputed_too(desk: Desk) -> None:
+    """Escalated first, confirmed once there, then rejected: still one voice against one, not final."""
+    item_id = desk.item("escalated-dispute", priority="threat_to_life")
+    lease = desk.claim(0).json()["lease"]["lease_id"]
+    assert desk.decide(item_id, lease, "escalate").json()["outcome"] == "escalated"
+    lease = desk.claim(1, "escalated").json()["lease"]["lease_id"]
+    assert desk.decide(item_id, lease, "confirm", reviewer=1).json()["outcome"] == "first_confirmation"
+    lease = desk.claim(2, "escalated").json()["lease"]["lease_id"]
+    reply = desk.decide(item_id, lease, "reject", reviewer=2, reason="out_of_scope").json()
+    assert (reply["outcome"], reply["item"]["status"]) == ("disputed", "escalated")
+    detail = desk.call("GET", f"/v1/review/items/{item_id}").json()
+    assert detail["confirmations"] == [desk.rid(1)]
+    # The reviewer who escalated at first breaks the tie; the dispute is not disputed again.
+    assert desk.claim(1, "escalated").status == 204
+    assert desk.claim(2, "escalated").status == 204
+    lease = desk.claim(0, "escalated").json()["lease"]["lease_id"]
+    final = desk.decide(item_id, lease, "reject", reviewer=0, reason="out_of_scope").json()
+    assert (final["outcome"], final["item"]["status"]) == ("rejected", "rejected")
+
+
+def test_platforms_named_by_an_overruled_confirmation_do_not_outlive_the_rejection(desk: Desk) -> None:
+    extra = desk.others["platform"].principal.id
+    item_id = desk.item("overruled-platforms", priority="threat_to_life")
+    lease = desk.claim(0).json()["lease"]["lease_id"]
+    assert desk.decide(item_id, lease, "confirm", platforms=[extra]).status == 200
+    assert desk.call("GET", f"/v1/review/items/{item_id}").json()["platforms"] == [extra], "the next reviewer sees it"
+    lease = desk.claim(1).json()["lease"]["lease_id"]
+    assert desk.decide(item_id, lease, "reject", reviewer=1, reason="out_of_scope").json()["outcome"] == "disputed"
+    lease = desk.claim(2, "escalated").json()["lease"]["lease_id"]
+    assert desk.decide(item_id, lease, "reject", reviewer=2, reason="out_of_scope").json()["outcome"] == "rejected"
+    assert desk.call("GET", f"/v1/review/items/{item_id}").json()["platforms"] == []
+    record = desk.service().store.get(item_id)
+    assert record is not None
+    assert record.platforms == []
+
+
+def test_what_two_reviewers_confirmed_two_reviewers_retract(desk: Desk) -> None:
+    item_id = desk.item("two-to-retract", priority="threat_to_life")
+    for reviewer in (0, 1):
+        lease = desk.claim(reviewer).json()["lease"]["lease_id"]
+        assert desk.decide(item_id, lease, "confirm", reviewer=reviewer).status == 200
+    path = f"/v1/review/items/{item_id}/retract"
+    first = desk.call("POST", path, {"reason": "appeal"}, reviewer=2)
+    assert first.status == 200
+    assert (first.json()["outcome"], first.json()["item"]["status"]) == ("retraction_requested", "confirmed")
+    again = desk.call("POST", path, {"reason": "appeal, again"}, reviewer=2)
+    assert again.status == 409
+    assert again.json()["code"] == "retraction_requested_by_you"
+    detail = desk.call("GET", f"/v1/review/items/{item_id}").json()
+    assert (detail["status"], detail["retraction_requests"]) == ("confirmed", [desk.rid(2)])
+    second = desk.call("POST", path, {"reason": "agreed"}, reviewer=0).json()
+    assert (second["outcome"], second["item"]["status"]) == ("retracted", "retracted")
+    events = [h["event"] for h in history(desk, item_id)]
+    assert events[-2:] == ["retraction_requested", "retracted"]
+
+
+def test_one_reviewer_retracts_what_one_confirmed(desk: Desk) -> None:
+    item_id = desk.item("one-to-retract")
+    lease = desk.claim(0).json()["lease"]["lease_id"]
+    desk.decide(item_id, lease, "confirm")
+    reply = desk.call("POST", f"/v1/review/items/{item_id}/retract", {"reason": "appeal"}, reviewer=1).json()
+    assert (reply["outcome"], reply["item"]["status"]) == ("retracted", "retracted")
+
+
+@pytest.mark.parametrize("reason", ["\u200b", "\x00", "why\x07", "\u202eevil", "\u2028"])
+def test_a_retraction_reason_must_be_readable(desk: Desk, reason: str) -> None:
+    item_id = desk.item(f"unreadable-{len(reason)}-{ord(reason[-1])}")
+    lease = desk.claim(0).json()["lease"]["lease_id"]
+    desk.decide(item_id, lease, "confirm")
+    reply = desk.call("POST", f"/v1/review/items/{item_id}/retract", {"reason": reason})
+    assert reply.status == 422, reply.body
+    assert reply.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_flagger_sees_only_a_final_decision(desk: Desk) -> None:
+    (result,) = desk.submit(
+        {
+            "url": "https://example.org/flagger-view",
+            "category": "threat",
+            "description": "x",
+            "priority": "threat_to_life",
+        }
+    )
+    item_id, report_id = result["item_id"], result["report_id"]
+
+    def view() -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {desk.flaggers[0].api_key}"}
+        reply = desk.stack.http("GET", f"/v1/reports/{report_id}", headers=headers)
+        assert reply.status == 200, reply.body
+        body: dict[str, Any] = reply.json()
+        return body
+
+    lease = desk.claim(0).json()["lease"]["lease_id"]
+    desk.decide(item_id, lease, "confirm")
+    assert (view()["item_status"], view().get("decision")) == ("pending", None), "one of two is not a decision"
+    lease = desk.claim(1).json()["lease"]["lease_id"]
+    desk.decide(item_id, lease, "reject", reviewer=1, reason="not_terrorist_content")
+    assert (view()["item_status"], view().get("decision")) == ("escalated", None), "a disputed rejection is not one"
+    lease = desk.claim(2, "escalated").json()["lease"]["lease_id"]
+    desk.decide(item_id, lease, "confirm", reviewer=2)
+    final = view()
+    assert final["item_status"] == "confirmed"
+    assert final["decision"]["decision"] == "confirm"
+    assert "reviewer_id" not in final["decision"]
+
+
 def test_a_rejection_without_a_prior_confirmation_is_final(desk: Desk) -> None:
     item_id = desk.item("plain-reject", priority="threat_to_life")
     lease_id = desk.claim(0).json()["lease"]["lease_id"]

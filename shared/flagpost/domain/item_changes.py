@@ -34,6 +34,9 @@ class Guard:
     no_lease: bool = False
     # Escalated items are decided by someone other than the reviewer who escalated them.
     not_escalated_by: str | None = None
+    # Retractions: exactly this many reviewers asked so far, none of them `not_requested_by`.
+    retraction_request_count: int | None = None
+    not_requested_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,4 +91,7 @@ class ItemChange:
     lease: LeaseChange | None = None
     hold: HoldChange | None = None
     escalated_by: str | None = None
+    disputed_by: str | None = None
+    clear_platforms: bool = False  # a final rejection drops the platforms its round's confirmations named
+    add_retraction_request: str | None = None
     claimed_at: str | None = None  # kept only if the item was never claimed before

@@ -91,10 +91,11 @@ def plan_decision(
     if decision.decision == "reject":
         detail["reason"] = decision.reason.value if decision.reason else None
         disputed = sorted(prior - {reviewer_id})
-        if disputed and record.queue != QUEUE_ESCALATED:
+        if disputed and record.disputed_by is None:
             # Four eyes cut both ways: a colleague confirmed this item, so one reviewer's rejection does
-            # not overturn it. The disagreement goes to a third reviewer (the escalated queue), who decides
-            # with the confirmation still counted; neither of the two may decide it again.
+            # not overturn it, in whichever queue. The disagreement goes to another reviewer (the
+            # escalated queue), who decides with the confirmation still counted; neither of the two may
+            # decide it again. A rejection after a dispute is the second voice against it: final.
             detail["disputes"] = disputed
             return ItemChange(
                 **base,
@@ -103,6 +104,7 @@ def plan_decision(
                 status=ItemStatus.ESCALATED,
                 queue=QUEUE_ESCALATED,
                 escalated_by=reviewer_id,
+                disputed_by=reviewer_id,
             )
         return ItemChange(
             **base,
@@ -112,6 +114,7 @@ def plan_decision(
             decided_at=iso(now),
             leave_queue=True,
             clear_confirmations=True,
+            clear_platforms=True,
         )
     if record.queue == QUEUE_ESCALATED:
         raise ConflictError("The item is already in the escalated queue; confirm or reject it.", code="escalated")
@@ -175,18 +178,43 @@ def _confirm(
 
 
 def plan_retract(record: ItemRecord, reviewer_id: str, reason: str, now: datetime, note_id: str) -> ItemChange:
-    """A confirmed item becomes retracted; platforms then receive a tombstone. The reason is free text:
+    """A confirmed item becomes retracted; platforms then receive a tombstone. What two reviewers
+    confirmed (threat_to_life) two reviewers retract: the first asks (event `retraction_requested`, the
+    item stays confirmed), a second, different reviewer agreeing retracts it. The reason is free text:
     it expires with the notes."""
     if record.status is not ItemStatus.CONFIRMED:
         raise ConflictError(f"Only a confirmed item can be retracted; this one is {record.status.value}.")
+    asked = set(record.retraction_requests)
+    if reviewer_id in asked:
+        raise ConflictError(
+            "You already asked to retract this item; another reviewer must agree.", code="retraction_requested_by_you"
+        )
+    required = confirmations_required(record.priority)
+    base: dict[str, Any] = {
+        "item_id": record.item_id,
+        "actor": reviewer_id,
+        "at": now,
+        "note": reason,
+        "note_id": note_id,
+        "guard": Guard(
+            status=ItemStatus.CONFIRMED,
+            retraction_request_count=len(asked),
+            not_requested_by=reviewer_id if asked else None,
+        ),
+    }
+    if len(asked) + 1 < required:
+        return ItemChange(
+            **base,
+            event="retraction_requested",
+            detail={"requests": len(asked) + 1, "required": required},
+            add_retraction_request=reviewer_id,
+        )
+    detail = {"agreed_with": sorted(asked)} if asked else {}
     return ItemChange(
-        item_id=record.item_id,
+        **base,
         event="retracted",
-        actor=reviewer_id,
-        at=now,
-        note=reason,
-        note_id=note_id,
-        guard=Guard(status=ItemStatus.CONFIRMED),
+        detail=detail,
+        add_retraction_request=reviewer_id if asked else None,
         status=ItemStatus.RETRACTED,
         retraction={"reviewer_id": reviewer_id, "at": iso(now), "note_id": note_id},
     )

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from flagpost.domain.errors import NotFoundError
 from flagpost.domain.models.ingest import ReportView
+from flagpost.domain.models.item import Decision, ItemStatus
 from flagpost.domain.models.outcome import OutcomeOut, OutcomeRecord
 from flagpost.domain.models.records import ItemRecord, ReportRecord
 
@@ -38,8 +39,12 @@ class FlaggerReports:
         item = self.reads.item(report.report_item) if report is not None and report.flagger_id == flagger_id else None
         if report is None or item is None:
             raise NotFoundError("No such report among yours.")
-        # No reviewer identity or note leaves to flaggers: the decision and what each platform did.
-        decision = item.to_item(self.clock()).decisions[-1] if item.decisions else None
+        # No reviewer identity or note leaves to flaggers: the decision and what each platform did. Only a
+        # final decision is one: a first of two confirmations, or a rejection that went to a third
+        # reviewer, is a step of a review still under way (`item_status` says so).
+        view = item.to_item(self.clock())
+        final = view.status in (ItemStatus.CONFIRMED, ItemStatus.REJECTED, ItemStatus.RETRACTED)
+        decision = _final_decision(view.decisions, view.status) if final else None
         outcomes = [
             OutcomeOut.of(o.model_dump()).model_dump(mode="json", exclude_none=True, exclude={"item_id"})
             for o in self.outcomes.outcomes(item.item_id)
@@ -48,9 +53,17 @@ class FlaggerReports:
             report_id=report.report_id,
             item_id=item.item_id,
             status=report.landed_status,
-            item_status=item.to_item(self.clock()).status,
+            item_status=view.status,
             received_at=report.received_at,
             external_id=report.external_id,
             decision=decision.model_dump(mode="json", exclude={"reviewer_id", "note"}) if decision else None,
             outcomes=outcomes,
         )
+
+
+def _final_decision(decisions: list[Decision], status: ItemStatus) -> Decision | None:
+    """The decision that made the item what it is: the last confirmation of a confirmed (or retracted)
+    item, the last rejection of a rejected one."""
+    wanted = "reject" if status is ItemStatus.REJECTED else "confirm"
+    found = [d for d in decisions if d.decision == wanted]
+    return found[-1] if found else None

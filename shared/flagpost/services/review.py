@@ -281,14 +281,20 @@ class ReviewService:
 
     # ---------------------------------------------------------------- retract
     def retract(self, reviewer_id: str, item_id: str, reason: str) -> Item:
-        now = self.clock()
-        change = plan_retract(self._record(item_id), reviewer_id, reason, now, new_note_id(now))
-        try:
-            self._write(change)
-        except WriteConflictError:
-            raise ConflictError("The item is no longer confirmed (retracted already?).") from None
-        self.metric("ItemsRetracted", 1)
-        return self.item_with_notes(item_id, now)
+        return self.retract_out(reviewer_id, item_id, reason).item
+
+    def retract_out(self, reviewer_id: str, item_id: str, reason: str) -> DecisionOut:
+        """Retract, or ask to (what two reviewers confirmed, two retract), and say which it was."""
+        for _ in range(DECIDE_ATTEMPTS):
+            now = self.clock()
+            change = plan_retract(self._record(item_id), reviewer_id, reason, now, new_note_id(now))
+            try:
+                self._write(change)
+            except WriteConflictError:
+                continue  # another reviewer asked or retracted meanwhile: plan again on the item as it is
+            self.metric("ItemsRetracted" if change.event == "retracted" else "RetractionsRequested", 1)
+            return DecisionOut.of(self.item_with_notes(item_id, now), change.event)  # type: ignore[arg-type]
+        raise ConflictError("The item changed while you were retracting it; reload it and try again.", code="changed")
 
     # ------------------------------------------------------------------ reads
     def _record(self, item_id: str) -> ItemRecord:

@@ -68,7 +68,7 @@ class ReviewReads:
             lease = LeaseView(holder=record.lease_holder, expires_at=datetime.fromisoformat(record.lease_expires_at))
         history = self.store.history(item_id)
         people = {r.flagger_id for r in reports} | {h.actor for h in history} | set(record.flaggers)
-        people |= set(record.confirmations) | ({lease.holder} if lease else set())
+        people |= set(record.confirmations) | set(record.retraction_requests) | ({lease.holder} if lease else set())
         names = self._names(sorted(people))
         records = self._track_records(sorted({r.flagger_id for r in reports}))
         return ItemDetail(
@@ -95,6 +95,8 @@ class ReviewReads:
             lease=lease,
             confirmations=sorted(record.confirmations),
             confirmations_required=confirmations_required(record.priority),
+            platforms=sorted(record.platforms),
+            retraction_requests=sorted(record.retraction_requests),
             outcomes=[OutcomeOut.of(o.model_dump()) for o in self.outcomes.outcomes(item_id)],
             names=names,
         )

@@ -217,7 +217,8 @@ class DynamoItemStore:
             values[":oldrank"] = update.expect_priority.rank
         expression = "SET " + ", ".join(sets) + " ADD report_count :n, flaggers :f"
         if update.clear_review:
-            expression += " REMOVE lease_id, lease_holder, lease_expires_at, confirmations"
+            # A reopened item starts a new round: no lease, confirmations, dispute or named platforms.
+            expression += " REMOVE lease_id, lease_holder, lease_expires_at, confirmations, disputed_by, platforms"
         request: dict[str, Any] = {
             "TableName": self.table.name,
             "Key": to_item(item_key(item_id)),

@@ -85,6 +85,12 @@ def guarded(change: ItemChange, update: Update) -> None:
         c.append(f"lease_expires_at = {update.value(guard.expired_lease_seen)}")
     if guard.not_escalated_by is not None:
         c.append(f"(attribute_not_exists(escalated_by) OR escalated_by <> {update.value(guard.not_escalated_by)})")
+    if guard.retraction_request_count == 0:
+        c.append("attribute_not_exists(retraction_requests)")
+    elif guard.retraction_request_count is not None:
+        c.append(f"size(retraction_requests) = {update.value(guard.retraction_request_count)}")
+    if guard.not_requested_by is not None:
+        c.append(f"NOT contains(retraction_requests, {update.value(guard.not_requested_by)})")
 
 
 def effects(change: ItemChange, update: Update) -> None:
@@ -109,6 +115,10 @@ def effects(change: ItemChange, update: Update) -> None:
         r.append("confirmations")
     if change.add_platforms:
         a.append(f"platforms {update.value(set(change.add_platforms))}")
+    if change.clear_platforms:
+        r.append("platforms")
+    if change.add_retraction_request is not None:
+        a.append(f"retraction_requests {update.value({change.add_retraction_request})}")
     if change.retraction is not None:
         s.append(
             f"retracted_at = {update.value(change.retraction['at'])}, retraction = {update.value(change.retraction)}"
@@ -125,6 +135,8 @@ def effects(change: ItemChange, update: Update) -> None:
         s.append(f"lease_expires_at = {update.value(lease.expires_at)}")
     if change.escalated_by is not None:
         s.append(f"escalated_by = {update.value(change.escalated_by)}")
+    if change.disputed_by is not None:
+        s.append(f"disputed_by = {update.value(change.disputed_by)}")
     if change.claimed_at is not None:
         s.append(f"claimed_at = if_not_exists(claimed_at, {update.value(change.claimed_at)})")
 

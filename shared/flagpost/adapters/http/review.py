@@ -119,7 +119,7 @@ def decide(item_id: ItemId, body: DecisionIn, reviewer: deps.Reviewer, desk: Des
     responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
 )
 def retract(item_id: ItemId, body: RetractIn, reviewer: deps.Reviewer, desk: Desk) -> DecisionOut:
-    return DecisionOut(item=desk.retract(reviewer.id, item_id, body.reason))
+    return desk.retract_out(reviewer.id, item_id, body.reason)
 
 
 @router.get(

@@ -104,6 +104,8 @@ class ItemRecord(LeaseHold):
     retracted_at: str | None = None
     claimed_at: str | None = None  # the first claim: a step of the item's life (flagpost.domain.steps)
     escalated_by: str | None = None
+    disputed_by: str | None = None  # who rejected against a standing confirmation, this round
+    retraction_requests: list[str] = Field(default_factory=list)  # reviewers who asked to retract it
 
     @property
     def awaits_review(self) -> bool:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flagpost.domain.models.item import Item
 from flagpost.domain.models.outcome import OutcomeOut
@@ -106,7 +107,9 @@ class DecisionIn(BaseModel):
         return self
 
 
-DecisionOutcome = Literal["confirmed", "first_confirmation", "rejected", "escalated", "disputed"]
+DecisionOutcome = Literal[
+    "confirmed", "first_confirmation", "rejected", "escalated", "disputed", "retraction_requested", "retracted"
+]
 OUTCOME_MESSAGES: dict[str, str] = {
     "confirmed": "Confirmed: the item goes to the platforms.",
     "first_confirmation": "Confirmed once, waiting for a second reviewer (threat_to_life items need two).",
@@ -114,6 +117,9 @@ OUTCOME_MESSAGES: dict[str, str] = {
     "escalated": "Escalated: another reviewer decides it from the escalated queue.",
     "disputed": "Not rejected: a colleague confirmed this item, so your rejection sends it to a third reviewer "
     "(escalated queue), who decides with both views.",
+    "retraction_requested": "Retraction asked: two reviewers confirmed this item, so a second reviewer must agree "
+    "before it is withdrawn from the platforms.",
+    "retracted": "Retracted: the platforms receive its withdrawal.",
 }
 
 
@@ -123,7 +129,8 @@ class DecisionOut(BaseModel):
         default=None,
         description="what your decision did: confirmed (final), first_confirmation (four eyes: confirmed "
         "once, waiting for a second reviewer), rejected, escalated, or disputed (a rejection of an item a "
-        "colleague confirmed once: it went to the escalated queue for a third reviewer); null on a retraction",
+        "colleague confirmed once: it went to the escalated queue for a third reviewer); on a retraction "
+        "retracted, or retraction_requested (an item two reviewers confirmed needs a second reviewer to agree)",
     )
     message: str | None = Field(default=None, description="the outcome in words, for a banner")
     repeated: bool = Field(
@@ -141,6 +148,18 @@ class RetractIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("reason")
+    @classmethod
+    def _readable(cls, reason: str) -> str:
+        """A reason people read: no control characters (but line breaks and tabs), no bidi or other format
+        characters, and at least one visible character (a zero-width space is not a reason)."""
+        hidden = [c for c in reason if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") and c not in "\n\t"]
+        if hidden:
+            raise ValueError(f"the reason holds invisible or control characters (U+{ord(hidden[0]):04X})")
+        if not any(not c.isspace() for c in reason):
+            raise ValueError("the reason needs visible text")
+        return reason
 
 
 class ItemList(BaseModel):
@@ -202,6 +221,14 @@ class ItemDetail(Item):
         default_factory=list, description="reviewers who confirmed in this round (four eyes for threat_to_life)"
     )
     confirmations_required: int = 1
+    platforms: list[str] = Field(
+        default_factory=list,
+        description="extra platforms this round's confirmations named (besides the target's own platform)",
+    )
+    retraction_requests: list[str] = Field(
+        default_factory=list,
+        description="reviewers who asked to retract this confirmed item (two reviewers retract a threat_to_life item)",
+    )
     names: dict[str, str] = Field(
         default_factory=dict, description="display names of the flaggers and reviewers this item names, by id"
     )
