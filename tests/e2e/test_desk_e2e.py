@@ -53,7 +53,7 @@ def shot(console: Console, name: str) -> None:
 def test_claim_while_holding_keeps_the_held_item_and_the_note(chromium: Any, review_stack: RunningStack) -> None:
     drain(review_stack)
     first = submit(review_stack, f"https://example.org/desk/{uuid.uuid4().hex}", priority="threat_to_life")
-    submit(review_stack, f"https://example.org/desk/{uuid.uuid4().hex}")
+    following = submit(review_stack, f"https://example.org/desk/{uuid.uuid4().hex}")
     console = Console(chromium, review_stack)
     try:
         page = console.page
@@ -71,6 +71,14 @@ def test_claim_while_holding_keeps_the_held_item_and_the_note(chromium: Any, rev
         try:
             other.page.wait_for_selector("#message:has-text('You hold')")
             assert other.page.text_content("#f-item") == first
+            # Decided in the first tab, the item is no longer held in the second: `n` there claims the next.
+            page.keyboard.press("r")
+            page.select_option("#reason", "out_of_scope")
+            page.keyboard.press("Control+Enter")
+            page.wait_for_selector("#message:has-text('is rejected')")
+            other.page.keyboard.press("n")
+            other.page.wait_for_selector(f"#f-item:has-text('{following}')")
+            assert "You still hold" not in str(other.page.text_content("#message"))
         finally:
             other.close()
     finally:
