@@ -459,6 +459,8 @@ def test_a_rejection_of_an_item_a_colleague_confirmed_goes_to_a_third_reviewer(d
     assert final["item"]["status"] == final["outcome"]
     events = [h["event"] for h in history(desk, item_id)]
     assert events == ["created", "claimed", "first_confirmation", "claimed", "disputed", "claimed", final["outcome"]]
+    late = desk.decide(item_id, second["lease"]["lease_id"], "reject", reviewer=1, **rejection).json()
+    assert (late["outcome"], late["repeated"]) == ("disputed", True), "a late retry still answers what it did"
 
 
 def test_a_rejection_against_a_confirmation_in_the_escalated_queue_is_disputed_too(desk: Desk) -> None:

@@ -220,7 +220,7 @@ class ReviewService:
         outcome: DecisionOutcome = {"reject": "rejected", "escalate": "escalated"}.get(  # type: ignore[assignment]
             decision.decision, "first_confirmation"
         )
-        if decision.decision == "reject" and record.escalated_by == reviewer_id and record.awaits_review:
+        if decision.decision == "reject" and record.disputed_by == reviewer_id:
             outcome = "disputed"  # the rejection landed as a dispute of a colleague's confirmation
         if decision.decision == "confirm":
             confirms = [d for d in record.decisions if d.get("decision") == "confirm"]
