@@ -47,6 +47,9 @@ def set_status(stack: InProcessStack, item_id: str, status: str, platforms: list
         }
         update = "SET #s = :s, decisions = list_append(decisions, :d) REMOVE #q, queue_sort"
         values[":d"] = {"L": [{"M": decision}]}
+        if platforms:  # a confirmation adds the platforms it names to the item's set, which routing reads
+            update += " ADD platforms :p"
+            values[":p"] = {"SS": sorted(set(platforms))}
     stack.client("dynamodb").update_item(
         TableName=stack.stack.physical("ItemsTable"),
         Key={"pk": {"S": f"ITEM#{item_id}"}, "sk": {"S": "ITEM"}},

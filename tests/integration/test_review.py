@@ -69,7 +69,7 @@ class Desk:
         return cls(
             stack=stack,
             flaggers=[principals.create(Role.FLAGGER, f"Flagger {n}") for n in range(2)],
-            reviewers=[principals.create(Role.REVIEWER, f"Reviewer {n}") for n in range(3)],
+            reviewers=[principals.create(Role.REVIEWER, f"Reviewer {n}") for n in range(4)],
             others={
                 role.value: principals.create(role, f"A {role.value}")
                 for role in (Role.FLAGGER, Role.PLATFORM, Role.ADMIN)
@@ -475,11 +475,12 @@ def test_a_rejection_against_a_confirmation_in_the_escalated_queue_is_disputed_t
     assert (reply["outcome"], reply["item"]["status"]) == ("disputed", "escalated")
     detail = desk.call("GET", f"/v1/review/items/{item_id}").json()
     assert detail["confirmations"] == [desk.rid(1)]
-    # The reviewer who escalated at first breaks the tie; the dispute is not disputed again.
-    assert desk.claim(1, "escalated").status == 204
-    assert desk.claim(2, "escalated").status == 204
-    lease = desk.claim(0, "escalated").json()["lease"]["lease_id"]
-    final = desk.decide(item_id, lease, "reject", reviewer=0, reason="out_of_scope").json()
+    # Neither the escalator, the confirmer nor the disputer breaks the tie; a fourth reviewer's rejection
+    # is final (the dispute is not disputed again).
+    for excluded in (0, 1, 2):
+        assert desk.claim(excluded, "escalated").status == 204, excluded
+    lease = desk.claim(3, "escalated").json()["lease"]["lease_id"]
+    final = desk.decide(item_id, lease, "reject", reviewer=3, reason="out_of_scope").json()
     assert (final["outcome"], final["item"]["status"]) == ("rejected", "rejected")
 
 
@@ -497,6 +498,49 @@ def test_platforms_named_by_an_overruled_confirmation_do_not_outlive_the_rejecti
     record = desk.service().store.get(item_id)
     assert record is not None
     assert record.platforms == []
+    # A new, independent flagger reopens it; two reviewers confirm it naming no platform: the platform
+    # only the overruled confirmation named receives nothing.
+    desk.submit(
+        {"url": "https://example.org/overruled-platforms", "category": "incitement", "description": "again"},
+        flagger=1,
+    )
+    for reviewer in (1, 2):
+        claimed = desk.claim(reviewer).json()
+        assert claimed["item"]["item_id"] == item_id
+        assert desk.decide(item_id, claimed["lease"]["lease_id"], "confirm", reviewer=reviewer).status == 200
+    desk.stack.pump()
+    named = {"authorization": f"Bearer {desk.others['platform'].api_key}"}
+    feed = desk.stack.http("GET", "/v1/feed", headers=named)
+    assert feed.status == 200, feed.body
+    assert feed.json()["entries"] == []
+
+
+def test_whoever_escalated_or_disputed_does_not_decide_the_item(desk: Desk) -> None:
+    """X confirms, Y escalates, Z disputes: Y (the escalator) and Z are both excluded afterwards."""
+    item_id = desk.item("escalator-then-dispute", priority="threat_to_life")
+    lease = desk.claim(0).json()["lease"]["lease_id"]
+    assert desk.decide(item_id, lease, "confirm").json()["outcome"] == "first_confirmation"
+    lease = desk.claim(1).json()["lease"]["lease_id"]
+    assert desk.decide(item_id, lease, "escalate", reviewer=1).json()["outcome"] == "escalated"
+    lease = desk.claim(2, "escalated").json()["lease"]["lease_id"]
+    assert desk.decide(item_id, lease, "reject", reviewer=2, reason="out_of_scope").json()["outcome"] == "disputed"
+    for excluded in (0, 1, 2):
+        assert desk.claim(excluded, "escalated").status == 204, excluded
+    lease = desk.claim(3, "escalated").json()["lease"]["lease_id"]
+    assert desk.decide(item_id, lease, "confirm", reviewer=3).json()["outcome"] == "confirmed"
+
+
+def test_a_retried_retraction_answers_what_landed(desk: Desk) -> None:
+    item_id = desk.item("retried-retraction")
+    lease = desk.claim(0).json()["lease"]["lease_id"]
+    desk.decide(item_id, lease, "confirm")
+    path = f"/v1/review/items/{item_id}/retract"
+    assert desk.call("POST", path, {"reason": "appeal"}).json()["outcome"] == "retracted"
+    again = desk.call("POST", path, {"reason": "appeal"}).json()
+    assert (again["outcome"], again["repeated"]) == ("retracted", True)
+    other = desk.call("POST", path, {"reason": "appeal"}, reviewer=1)
+    assert other.status == 409
+    assert other.json()["code"] == "not_confirmed"
 
 
 def test_what_two_reviewers_confirmed_two_reviewers_retract(desk: Desk) -> None:
@@ -527,7 +571,19 @@ def test_one_reviewer_retracts_what_one_confirmed(desk: Desk) -> None:
     assert (reply["outcome"], reply["item"]["status"]) == ("retracted", "retracted")
 
 
-@pytest.mark.parametrize("reason", ["\u200b", "\x00", "why\x07", "\u202eevil", "\u2028"])
+UNREADABLE = ["\u200b", "\x00", "why\x07", "\u202eevil", "\u2028", "\u0301", "\u2800", "\u3164", "\ufe0f", "\u034f"]
+
+
+@pytest.mark.parametrize("note", [text for text in UNREADABLE if text.strip()])  # blank notes are no note
+def test_a_decision_note_must_be_readable(desk: Desk, note: str) -> None:
+    item_id = desk.item(f"unreadable-note-{ord(note[-1])}")
+    lease = desk.claim(0).json()["lease"]["lease_id"]
+    reply = desk.decide(item_id, lease, "escalate", note=note)
+    assert reply.status == 422, reply.body
+    assert desk.decide(item_id, lease, "escalate", note="needs a linguist \u0645\u0631\u062d\u0628\u0627").status == 200
+
+
+@pytest.mark.parametrize("reason", UNREADABLE)
 def test_a_retraction_reason_must_be_readable(desk: Desk, reason: str) -> None:
     item_id = desk.item(f"unreadable-{len(reason)}-{ord(reason[-1])}")
     lease = desk.claim(0).json()["lease"]["lease_id"]

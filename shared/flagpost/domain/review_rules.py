@@ -51,7 +51,7 @@ def plan_decision(
     """Confirm, reject or escalate the item the reviewer holds the lease on, by the rule for the item
     as stored: its priority and the confirmations so far are part of the guard."""
     require_lease(record, reviewer_id, decision.lease_id, now)
-    if record.queue == QUEUE_ESCALATED and record.escalated_by == reviewer_id:
+    if record.queue == QUEUE_ESCALATED and reviewer_id in {record.escalated_by, *record.escalators}:
         raise ConflictError("You escalated this item: another reviewer decides it.", code="escalated_by_you")
     prior = set(record.confirmations)
     entry = Decision(
@@ -183,7 +183,9 @@ def plan_retract(record: ItemRecord, reviewer_id: str, reason: str, now: datetim
     item stays confirmed), a second, different reviewer agreeing retracts it. The reason is free text:
     it expires with the notes."""
     if record.status is not ItemStatus.CONFIRMED:
-        raise ConflictError(f"Only a confirmed item can be retracted; this one is {record.status.value}.")
+        raise ConflictError(
+            f"Only a confirmed item can be retracted; this one is {record.status.value}.", code="not_confirmed"
+        )
     asked = set(record.retraction_requests)
     if reviewer_id in asked:
         raise ConflictError(

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from flagpost.domain.errors import InvalidInputError
 from flagpost.domain.models.principal import Principal, Role
 
 
@@ -29,3 +30,21 @@ def route(target: dict[str, Any], named: Iterable[str], platforms: Iterable[Prin
         and (owns(p, target) or p.id.lower() in wanted or wanted & set(p.platform_ids))
     ]
     return sorted(chosen, key=lambda p: p.id)
+
+
+def check_named_platforms(named: list[str], platforms: Iterable[Principal]) -> None:
+    """Every platform a confirmation names must exist and be active (by principal id or platform name):
+    an unknown one would silently receive nothing. A 422 that points at each unknown name."""
+    known: set[str] = set()
+    for platform in platforms:
+        known.add(platform.id.lower())
+        known.update(platform.platform_ids)
+    unknown = [(n, name) for n, name in enumerate(named) if name.lower() not in known]
+    if unknown:
+        raise InvalidInputError(
+            f"No active platform is called {', '.join(repr(name) for _, name in unknown)}.",
+            errors=[
+                {"loc": ["body", "platforms", n], "msg": f"no active platform is {name!r}", "type": "unknown_platform"}
+                for n, name in unknown
+            ],
+        )

@@ -76,8 +76,9 @@ class Dispatcher:
             return []
         sequence_number = change.sequence_number
         if status == "confirmed":
-            decisions = new.get("decisions") or []
-            named = [p for d in decisions if d.get("decision") == "confirm" for p in d.get("platforms") or []]
+            # The extra platforms this round's confirmations named: the item's `platforms` set, which a
+            # final rejection and a reopen clear (the decisions list keeps every round's, overruled too).
+            named = sorted(new.get("platforms") or [])
             earlier = earlier_steps(new)
             platforms = route(new["target"], named, self.platforms())
             if not platforms:

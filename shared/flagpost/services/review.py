@@ -21,9 +21,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from flagpost.domain.errors import ConflictError, InvalidInputError, NotFoundError, UnavailableError, WriteConflictError
+from flagpost.domain.errors import ConflictError, NotFoundError, UnavailableError, WriteConflictError
 from flagpost.domain.ids import new_lease_id, new_note_id
-from flagpost.domain.models.item import Item
+from flagpost.domain.models.item import Item, ItemStatus
 from flagpost.domain.models.principal import Principal
 from flagpost.domain.models.records import Hold, ItemRecord, QueueEntry
 from flagpost.domain.models.review import (
@@ -48,6 +48,7 @@ from flagpost.domain.review_rules import (
     require_lease,
     same_decision,
 )
+from flagpost.domain.routing import check_named_platforms
 from flagpost.observability import logger
 from flagpost.services.ports import ReviewStore
 
@@ -250,25 +251,7 @@ class ReviewService:
         )
 
     def _check_platforms(self, named: list[str]) -> None:
-        """Every platform a confirmation names must exist and be active (by principal id or platform
-        name): an unknown one would silently receive nothing."""
-        known: set[str] = set()
-        for platform in self.platforms():
-            known.add(platform.id.lower())
-            known.update(platform.platform_ids)
-        unknown = [(n, name) for n, name in enumerate(named) if name.lower() not in known]
-        if unknown:
-            raise InvalidInputError(
-                f"No active platform is called {', '.join(repr(name) for _, name in unknown)}.",
-                errors=[
-                    {
-                        "loc": ["body", "platforms", n],
-                        "msg": f"no active platform is {name!r}",
-                        "type": "unknown_platform",
-                    }
-                    for n, name in unknown
-                ],
-            )
+        check_named_platforms(named, self.platforms())
 
     def _count_decision(self, event: str, record: ItemRecord, now: datetime) -> None:
         self.metric(f"Items{event.title().replace('_', '')}", 1)
@@ -280,14 +263,15 @@ class ReviewService:
             self.metric("OverdueDecisions", 1)
 
     # ---------------------------------------------------------------- retract
-    def retract(self, reviewer_id: str, item_id: str, reason: str) -> Item:
-        return self.retract_out(reviewer_id, item_id, reason).item
-
     def retract_out(self, reviewer_id: str, item_id: str, reason: str) -> DecisionOut:
         """Retract, or ask to (what two reviewers confirmed, two retract), and say which it was."""
         for _ in range(DECIDE_ATTEMPTS):
             now = self.clock()
-            change = plan_retract(self._record(item_id), reviewer_id, reason, now, new_note_id(now))
+            record = self._record(item_id)
+            if record.status is ItemStatus.RETRACTED and (record.retraction or {}).get("reviewer_id") == reviewer_id:
+                # A retry of the retraction that landed (its answer was lost): answer what landed.
+                return DecisionOut.of(self.item_with_notes(item_id, now), "retracted", repeated=True)
+            change = plan_retract(record, reviewer_id, reason, now, new_note_id(now))
             try:
                 self._write(change)
             except WriteConflictError:

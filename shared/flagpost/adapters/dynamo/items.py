@@ -218,7 +218,10 @@ class DynamoItemStore:
         expression = "SET " + ", ".join(sets) + " ADD report_count :n, flaggers :f"
         if update.clear_review:
             # A reopened item starts a new round: no lease, confirmations, dispute or named platforms.
-            expression += " REMOVE lease_id, lease_holder, lease_expires_at, confirmations, disputed_by, platforms"
+            expression += (
+                " REMOVE lease_id, lease_holder, lease_expires_at, confirmations, disputed_by, platforms,"
+                " escalated_by, escalators"
+            )
         request: dict[str, Any] = {
             "TableName": self.table.name,
             "Key": to_item(item_key(item_id)),

@@ -84,7 +84,9 @@ def guarded(change: ItemChange, update: Update) -> None:
     elif guard.expired_lease_seen is not None:
         c.append(f"lease_expires_at = {update.value(guard.expired_lease_seen)}")
     if guard.not_escalated_by is not None:
-        c.append(f"(attribute_not_exists(escalated_by) OR escalated_by <> {update.value(guard.not_escalated_by)})")
+        who = update.value(guard.not_escalated_by)
+        c.append(f"(attribute_not_exists(escalated_by) OR escalated_by <> {who})")
+        c.append(f"NOT contains(escalators, {who})")
     if guard.retraction_request_count == 0:
         c.append("attribute_not_exists(retraction_requests)")
     elif guard.retraction_request_count is not None:
@@ -135,6 +137,7 @@ def effects(change: ItemChange, update: Update) -> None:
         s.append(f"lease_expires_at = {update.value(lease.expires_at)}")
     if change.escalated_by is not None:
         s.append(f"escalated_by = {update.value(change.escalated_by)}")
+        a.append(f"escalators {update.value({change.escalated_by})}")
     if change.disputed_by is not None:
         s.append(f"disputed_by = {update.value(change.disputed_by)}")
     if change.claimed_at is not None:

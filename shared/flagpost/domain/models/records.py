@@ -103,9 +103,11 @@ class ItemRecord(LeaseHold):
     decided_at: str | None = None
     retracted_at: str | None = None
     claimed_at: str | None = None  # the first claim: a step of the item's life (flagpost.domain.steps)
-    escalated_by: str | None = None
+    escalated_by: str | None = None  # the last to escalate or dispute
+    escalators: list[str] = Field(default_factory=list)  # everyone who escalated or disputed, this round
     disputed_by: str | None = None  # who rejected against a standing confirmation, this round
     retraction_requests: list[str] = Field(default_factory=list)  # reviewers who asked to retract it
+    retraction: dict[str, Any] | None = None  # who retracted it, when, and the note of the reason
 
     @property
     def awaits_review(self) -> bool:

@@ -91,6 +91,11 @@ class DecisionIn(BaseModel):
     )
     note: str | None = Field(default=None, max_length=2000)
 
+    @field_validator("note")
+    @classmethod
+    def _readable_note(cls, note: str | None) -> str | None:
+        return readable(note, "note") if note else None
+
     @model_validator(mode="after")
     def _fields_fit_the_decision(self) -> DecisionIn:
         if self.decision == "reject" and self.reason is None:
@@ -105,6 +110,23 @@ class DecisionIn(BaseModel):
                 raise ValueError(f"not platform ids: {bad!r}")
             self.platforms = sorted(set(self.platforms))
         return self
+
+
+# Characters that draw nothing although they are letters or symbols (fillers, blank patterns).
+_BLANKS = frozenset("\u2800\u3164\u115f\u1160\uffa0\u034f")
+
+
+def readable(text: str, what: str) -> str:
+    """Text people read (a reason, a note): no control characters but line breaks and tabs, no bidi or
+    other format characters, and at least one character that draws something (not only spaces,
+    combining marks, zero-width characters or blank fillers)."""
+    hidden = [c for c in text if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") and c not in "\n\t"]
+    if hidden:
+        raise ValueError(f"the {what} holds invisible or control characters (U+{ord(hidden[0]):04X})")
+    drawn = [c for c in text if unicodedata.category(c)[0] not in "MZC" and c not in _BLANKS and not c.isspace()]
+    if not drawn:
+        raise ValueError(f"the {what} needs visible text")
+    return text
 
 
 DecisionOutcome = Literal[
@@ -152,14 +174,7 @@ class RetractIn(BaseModel):
     @field_validator("reason")
     @classmethod
     def _readable(cls, reason: str) -> str:
-        """A reason people read: no control characters (but line breaks and tabs), no bidi or other format
-        characters, and at least one visible character (a zero-width space is not a reason)."""
-        hidden = [c for c in reason if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") and c not in "\n\t"]
-        if hidden:
-            raise ValueError(f"the reason holds invisible or control characters (U+{ord(hidden[0]):04X})")
-        if not any(not c.isspace() for c in reason):
-            raise ValueError("the reason needs visible text")
-        return reason
+        return readable(reason, "reason")
 
 
 class ItemList(BaseModel):
