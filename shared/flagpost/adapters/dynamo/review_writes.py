@@ -71,12 +71,7 @@ def guarded(change: ItemChange, update: Update) -> None:
         c.append(f"lease_expires_at > {update.value(guard.lease_live_at or iso(change.at))}")
     if guard.priority is not None:
         c.append(f"priority = {update.value(guard.priority.value)}")
-    if guard.confirmation_count == 0:
-        c.append("attribute_not_exists(confirmations)")
-    elif guard.confirmation_count is not None:
-        c.append(f"size(confirmations) = {update.value(guard.confirmation_count)}")
-    if guard.not_confirmed_by is not None:
-        c.append(f"NOT contains(confirmations, {update.value(guard.not_confirmed_by)})")
+    _set_guard(update, "confirmations", guard.confirmation_count, guard.not_confirmed_by)
     if guard.queue is not None:
         c.append(f"#q = {update.value(guard.queue)} AND queue_sort = {update.value(guard.queue_sort)}")
     if guard.no_lease:
@@ -87,12 +82,18 @@ def guarded(change: ItemChange, update: Update) -> None:
         who = update.value(guard.not_escalated_by)
         c.append(f"(attribute_not_exists(escalated_by) OR escalated_by <> {who})")
         c.append(f"NOT contains(escalators, {who})")
-    if guard.retraction_request_count == 0:
-        c.append("attribute_not_exists(retraction_requests)")
-    elif guard.retraction_request_count is not None:
-        c.append(f"size(retraction_requests) = {update.value(guard.retraction_request_count)}")
-    if guard.not_requested_by is not None:
-        c.append(f"NOT contains(retraction_requests, {update.value(guard.not_requested_by)})")
+    _set_guard(update, "retraction_requests", guard.retraction_request_count, guard.not_requested_by)
+
+
+def _set_guard(update: Update, attr: str, count: int | None, not_member: str | None) -> None:
+    """A string set of reviewers (confirmations, retraction requests): exactly `count` members so far
+    (0: the set does not exist), none of them `not_member`."""
+    if count == 0:
+        update.conditions.append(f"attribute_not_exists({attr})")
+    elif count is not None:
+        update.conditions.append(f"size({attr}) = {update.value(count)}")
+    if not_member is not None:
+        update.conditions.append(f"NOT contains({attr}, {update.value(not_member)})")
 
 
 def effects(change: ItemChange, update: Update) -> None:
